@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+// Server start-up, shards, accept loops, periodic work and drain.
+#include "app/app.hpp"
+
+#include "app/backends.hpp"
+#include "auth/authenticator.hpp"
+#include "config/endpoints.hpp"
+#include "http/event_stream.hpp"
+#include "http/server_context.hpp"
+#include "http/session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <sys/resource.h>
+
+#include <random>
+#include <thread>
+
+namespace ssecast::app {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
+
+namespace {
+
+void raise_open_file_limit() {
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+        spdlog::info("open file limit: {}", lim.rlim_cur);
+    }
+}
+
+std::string random_token(std::size_t n) {
+    static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::random_device rd;
+    std::string out;
+    for (std::size_t i = 0; i < n; ++i) {
+        out.push_back(kAlphabet[rd() % (sizeof(kAlphabet) - 1)]);
+    }
+    return out;
+}
+
+std::string default_instance_id() {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    return std::string(host) + "-" + random_token(6);
+}
+
+std::filesystem::path find_admin_dir(const std::string& configured) {
+    if (!configured.empty()) {
+        return configured;
+    }
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    const std::vector<std::filesystem::path> candidates = {
+        exe / "admin", exe / "../share/ssecast/admin", exe / "../../web/admin/dist",
+        std::filesystem::path(SSECAST_SOURCE_DIR) / "web/admin/dist"};
+    for (const auto& c : candidates) {
+        if (std::filesystem::exists(c / "index.html", ec)) {
+            return std::filesystem::weakly_canonical(c, ec);
+        }
+    }
+    return candidates.back();
+}
+
+tcp::acceptor open_acceptor(net::io_context& ioc, const tcp::endpoint& ep) {
+    tcp::acceptor acceptor(ioc);
+    acceptor.open(ep.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    // One acceptor per shard on the same port: the kernel spreads connections over them.
+    const int one = 1;
+    ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    acceptor.bind(ep);
+    acceptor.listen(4096);
+    return acceptor;
+}
+
+net::awaitable<void> accept_loop(tcp::acceptor& acceptor, http::ServerContext& ctx,
+                                 http::Shard& shard) {
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
+        if (ec == net::error::operation_aborted || !acceptor.is_open()) {
+            co_return;
+        }
+        if (ec) {
+            // EMFILE and friends: log, back off briefly instead of spinning.
+            spdlog::warn("accept failed: {}", ec.message());
+            net::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(50));
+            co_await t.async_wait(use_nothrow);
+            continue;
+        }
+        net::co_spawn(acceptor.get_executor(), http::serve_session(std::move(socket), ctx, shard),
+                      [](std::exception_ptr e) {
+                          if (e) {
+                              try {
+                                  std::rethrow_exception(e);
+                              } catch (const std::exception& ex) {
+                                  spdlog::error("session ended by an exception (a bug): {}",
+                                                ex.what());
+                              }
+                          }
+                      });
+    }
+}
+
+/// Bounded periodic work of one shard (Redis clientsCron style): stuck writers.
+net::awaitable<void> shard_cron(http::Shard& shard, const config::Config& cfg) {
+    net::steady_timer timer(shard.ioc);
+    const auto stuck_after = std::max<std::chrono::steady_clock::duration>(
+        std::chrono::seconds(30), cfg.sse.heartbeat * 2);
+    for (;;) {
+        timer.expires_after(std::chrono::seconds(1));
+        auto [ec] = co_await timer.async_wait(use_nothrow);
+        if (ec) {
+            co_return;
+        }
+        http::sweep_stuck_streams(shard, stuck_after);
+    }
+}
+
+} // namespace
+
+int run_server(const config::Config& cfg_in) {
+    config::Config cfg = cfg_in;
+    raise_open_file_limit();
+
+    std::string demo_key;
+    if (!cfg.redis_mode() && cfg.auth.publish_keys.empty() && cfg.auth.jwt_secret.empty()) {
+        // Out-of-the-box memory mode: nobody could publish at all. Make a key, log it, and
+        // let the demo page (loopback visitors only) fill it in.
+        demo_key = "demo-" + random_token(20);
+        cfg.auth.publish_keys.push_back(demo_key);
+        spdlog::info("no auth.publish_keys configured: demo publish key for this run is {}",
+                     demo_key);
+    }
+    const std::string instance_id =
+        cfg.redis.instance_id.empty() ? default_instance_id() : cfg.redis.instance_id;
+
+    const unsigned shard_count =
+        cfg.http.threads > 0 ? cfg.http.threads : std::max(1u, std::thread::hardware_concurrency());
+    metrics::Metrics metrics(shard_count);
+    auth::Authenticator authenticator(cfg.auth, cfg.anonymous_allowed(), SystemClock::instance());
+    auto proxies = http::TrustedProxies::parse(cfg.http.trusted_proxies);
+    if (!proxies) {
+        throw std::runtime_error("http.trusted_proxies: invalid CIDR");
+    }
+
+    std::vector<std::unique_ptr<http::Shard>> shards;
+    for (unsigned i = 0; i < shard_count; ++i) {
+        auto s = std::make_unique<http::Shard>();
+        s->index = i;
+        s->counters = &metrics.shard(i);
+        shards.push_back(std::move(s));
+    }
+    Backends backends = make_backends(cfg, instance_id, metrics, shards.front()->ioc);
+
+    http::ServerContext ctx{.cfg = cfg,
+                            .auth = authenticator,
+                            .broker = *backends.broker,
+                            .registry = *backends.registry,
+                            .limiter = *backends.limiter,
+                            .metrics = metrics,
+                            .cors = http::Cors(cfg.http.cors_origins),
+                            .proxies = *proxies,
+                            .instance_id = instance_id};
+    ctx.demo_publish_key = demo_key;
+    ctx.admin_dir = find_admin_dir(cfg.http.admin_dir);
+    if (backends.ready) {
+        ctx.ready = backends.ready;
+    }
+    if (backends.redis_status) {
+        ctx.redis_status = backends.redis_status;
+    }
+
+    // Fan-out: every event from the broker goes to every shard's hub, in broker order
+    // (io_context runs posted handlers FIFO).
+    backends.broker->start([&shards](const hub::EventPtr& event) {
+        for (auto& s : shards) {
+            net::post(s->ioc, [event, shard = s.get()] {
+                const auto counts = shard->hub.dispatch(event);
+                shard->counters->add(shard->counters->delivered, counts.delivered);
+                shard->counters->add(shard->counters->dropped, counts.dropped);
+            });
+        }
+    });
+
+    const auto listen = config::parse_listen(cfg.http.listen);
+    if (!listen) {
+        throw std::runtime_error("http.listen: cannot parse '" + cfg.http.listen + "'");
+    }
+    boost::system::error_code aec;
+    const tcp::endpoint endpoint(net::ip::make_address(listen->first, aec), listen->second);
+    if (aec) {
+        throw std::runtime_error("http.listen: bad address '" + listen->first + "'");
+    }
+    std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+    for (auto& s : shards) {
+        try {
+            acceptors.push_back(std::make_unique<tcp::acceptor>(open_acceptor(s->ioc, endpoint)));
+        } catch (const boost::system::system_error& e) {
+            throw std::runtime_error("cannot listen on " + cfg.http.listen + ": " +
+                                     e.code().message());
+        }
+        net::co_spawn(s->ioc, accept_loop(*acceptors.back(), ctx, *s), net::detached);
+        net::co_spawn(s->ioc, shard_cron(*s, cfg), net::detached);
+    }
+    spdlog::info("ssecast {} listening on {} ({} mode, {} shard{}, instance {})", SSECAST_VERSION,
+                 cfg.http.listen, backends.broker->name(), shard_count,
+                 shard_count == 1 ? "" : "s", instance_id);
+
+    // SIGTERM/SIGINT: stop accepting, close streams (clients resume elsewhere with
+    // Last-Event-ID), give in-flight work shutdown.grace_seconds, then stop.
+    net::signal_set signals(shards.front()->ioc, SIGTERM, SIGINT);
+    int exit_code = 0;
+    signals.async_wait([&](boost::system::error_code ec, int sig) {
+        if (ec) {
+            return;
+        }
+        spdlog::info("signal {}: draining (grace {}s)", sig, cfg.shutdown.grace.count());
+        ctx.draining = true;
+        for (std::size_t i = 0; i < shards.size(); ++i) {
+            net::post(shards[i]->ioc, [&, i] {
+                boost::system::error_code ignored;
+                acceptors[i]->close(ignored);
+                shards[i]->hub.close_all(errc::draining);
+            });
+        }
+        net::co_spawn(
+            shards.front()->ioc,
+            [&]() -> net::awaitable<void> {
+                const auto deadline = std::chrono::steady_clock::now() + cfg.shutdown.grace;
+                net::steady_timer t(shards.front()->ioc);
+                while (ctx.open_streams.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+                    t.expires_after(std::chrono::milliseconds(20));
+                    co_await t.async_wait(use_nothrow);
+                }
+                if (ctx.open_streams.load() > 0) {
+                    spdlog::warn("grace period over with {} streams open", ctx.open_streams.load());
+                }
+                co_await backends.shutdown();
+                for (auto& s : shards) {
+                    s->ioc.stop();
+                }
+            },
+            net::detached);
+    });
+
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < shards.size(); ++i) {
+        threads.emplace_back([&, i] { shards[i]->ioc.run(); });
+    }
+    shards.front()->ioc.run();
+    for (auto& t : threads) {
+        t.join();
+    }
+    backends.broker->stop();
+    spdlog::info("drained; exiting");
+    return exit_code;
+}
+
+} // namespace ssecast::app

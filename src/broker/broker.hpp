@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+// Broker: the one seam between the hub and where events are ordered, stored and shared
+// across instances. MemoryBroker (this folder) for one process; RedisBroker (src/redis) for
+// many. App picks one at start-up (SPEC: handler = redisHandler || memoryHandler).
+#pragma once
+
+#include "common/errc.hpp"
+#include "history/memory_history.hpp"
+#include "hub/event.hpp"
+
+#include <functional>
+#include <string_view>
+#include <vector>
+
+namespace ssecast::broker {
+
+/// Ordering guarantees every implementation keeps:
+///  - ids are strictly increasing in publish order, across all instances sharing a backend;
+///  - an event is stored in history before (or atomically with) its delivery, so a client
+///    that registers, then reads history, then goes live misses nothing;
+///  - `deliver` sees events in id order, each exactly once per instance.
+class Broker {
+  public:
+    using PublishDone = std::function<void(result<std::vector<sse::EventId>>)>;
+    using ReplayDone = std::function<void(result<history::Replay>)>;
+    using Deliver = std::function<void(const hub::EventPtr&)>;
+
+    virtual ~Broker() = default;
+
+    /// Called once before any publish: `deliver` receives every event published anywhere,
+    /// on a broker-owned thread; it must be cheap and thread-safe (App posts to shards).
+    virtual void start(Deliver deliver) = 0;
+
+    /// Assigns ids, stores and fans out `drafts` as one ordered batch. `done` runs exactly
+    /// once, on any thread, with the ids, or an error (errc::backend_unavailable, timeout)
+    /// meaning none of them was stored or sent: never a success for an event not stored.
+    virtual void publish(std::vector<hub::EventDraft> drafts, PublishDone done) = 0;
+
+    /// Retained events after `after` (see history::Replay); `done` runs once, on any thread.
+    virtual void replay(sse::EventId after, ReplayDone done) = 0;
+
+    /// Stops delivering; pending callbacks complete with an error or not at all after this.
+    virtual void stop() = 0;
+
+    /// "memory" or "redis" (the monitor's `handler`).
+    virtual std::string_view name() const noexcept = 0;
+};
+
+} // namespace ssecast::broker

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+// Broker for one process: ids from a monotonic clock generator, in-memory history,
+// synchronous in-process delivery.
+#pragma once
+
+#include "broker/broker.hpp"
+#include "common/clock.hpp"
+#include "config/config.hpp"
+
+#include <mutex>
+
+namespace ssecast::broker {
+
+/// Thread-safe. publish() and replay() complete synchronously on the calling thread.
+class MemoryBroker final : public Broker {
+  public:
+    MemoryBroker(const config::HistoryConfig& cfg, const Clock& clock);
+
+    void start(Deliver deliver) override;
+    void publish(std::vector<hub::EventDraft> drafts, PublishDone done) override;
+    void replay(sse::EventId after, ReplayDone done) override;
+    void stop() override;
+    std::string_view name() const noexcept override { return "memory"; }
+
+  private:
+    const Clock& clock_;
+    std::mutex mutex_; // guards ids_ and the append→deliver order; history_ has its own lock
+    sse::EventIdGenerator ids_;
+    history::MemoryHistory history_;
+    Deliver deliver_;
+};
+
+} // namespace ssecast::broker

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+// The whole configuration of one ssecast process, as plain values. Loaded once at
+// start-up by load_config() (TOML file, then SSECAST_<SECTION>_<KEY> env, then flags).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ssecast::config {
+
+/// [http]
+struct HttpConfig {
+    std::string listen = "127.0.0.1:8080";    ///< host:port ([v6]:port accepted)
+    std::vector<std::string> cors_origins;    ///< exact origins, or "*"
+    std::vector<std::string> trusted_proxies; ///< CIDRs whose X-Forwarded-For is believed
+    unsigned threads = 0;                     ///< event-loop shards; 0 = one per core
+    std::size_t max_header_bytes = 16 * 1024; ///< request head limit (431 past it)
+    std::chrono::seconds header_timeout{10};  ///< whole head must arrive within this
+    std::string admin_dir;                    ///< built admin UI; "" = next to the binary
+};
+
+/// [auth]
+struct AuthConfig {
+    std::string jwt_secret;                ///< HS256 secret; "" = no JWT accepted
+    std::optional<bool> allow_anonymous;   ///< unset = true in memory mode, false in redis
+    std::vector<std::string> publish_keys; ///< static bearer keys allowed to publish anything
+    std::string admin_token;               ///< bearer token for /api/admin; "" = JWT admin only
+};
+
+/// [sse]
+struct SseConfig {
+    std::chrono::seconds heartbeat{15};    ///< heartbeat_seconds: ": ping" interval
+    std::chrono::milliseconds retry{3000}; ///< retry_ms: sent as "retry:" on connect
+    std::size_t max_topics = 32;           ///< topics per subscription
+};
+
+/// [history]
+struct HistoryConfig {
+    std::size_t max_events = 10000;
+    std::chrono::seconds max_age{3600}; ///< max_age_seconds
+};
+
+/// [limits]
+struct LimitsConfig {
+    std::size_t max_connections = 20000;       ///< open SSE streams per instance (503 past it)
+    std::size_t max_connections_per_user = 0;  ///< 0 = unlimited; global in redis mode
+    std::size_t max_event_bytes = 64 * 1024;   ///< one event's data (413 past it)
+    std::size_t max_body_bytes = 1024 * 1024;  ///< a whole POST body (413 past it)
+    std::size_t max_queue_bytes = 1024 * 1024; ///< per-subscriber outgoing buffer
+};
+
+/// [redis]
+struct RedisConfig {
+    std::string url;                      ///< redis://host:port[/db]; "" = memory mode
+    std::string prefix = "ssecast:";      ///< every key and channel starts with it
+    std::string instance_id;              ///< "" = <hostname>-<random>
+    std::chrono::seconds heartbeat{2};    ///< heartbeat_seconds: instance heartbeat period
+    std::chrono::seconds instance_ttl{6}; ///< instance_ttl_seconds: dead after this
+};
+
+/// [shutdown]
+struct ShutdownConfig {
+    std::chrono::seconds grace{10}; ///< grace_seconds
+};
+
+enum class RateLimitEndpoint { sse, publish };
+enum class RateLimitIdentifier { user_or_ip, ip, user };
+
+/// One [[rate_limit]] entry.
+struct RateLimitRule {
+    RateLimitEndpoint endpoint = RateLimitEndpoint::sse;
+    RateLimitIdentifier identifier = RateLimitIdentifier::user_or_ip;
+    std::uint32_t limit = 0;
+    std::chrono::seconds window{60};
+};
+
+/// [log]
+struct LogConfig {
+    std::string level = "info";
+};
+
+struct Config {
+    HttpConfig http;
+    AuthConfig auth;
+    SseConfig sse;
+    HistoryConfig history;
+    LimitsConfig limits;
+    RedisConfig redis;
+    ShutdownConfig shutdown;
+    LogConfig log;
+    std::vector<RateLimitRule> rate_limits;
+
+    bool redis_mode() const { return !redis.url.empty(); }
+    /// SPEC §Subscribe: anonymous by default in memory mode only.
+    bool anonymous_allowed() const { return auth.allow_anonymous.value_or(!redis_mode()); }
+};
+
+} // namespace ssecast::config

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+// Listen-address, Redis-URL and CIDR parsing (no sockets, no DNS).
+#include "config/endpoints.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+
+namespace ssecast::config {
+namespace {
+
+/// Parses all of `text` as a decimal number ≤ max; no sign, no spaces.
+template <class T> bool parse_decimal(std::string_view text, T max, T& out) {
+    if (text.empty() || text.size() > 10) {
+        return false;
+    }
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size() || v > max) {
+        return false;
+    }
+    out = static_cast<T>(v);
+    return true;
+}
+
+bool is_ipv4(const std::string& s) {
+    in_addr a{};
+    return inet_pton(AF_INET, s.c_str(), &a) == 1;
+}
+
+bool is_ipv6(const std::string& s) {
+    in6_addr a{};
+    return inet_pton(AF_INET6, s.c_str(), &a) == 1;
+}
+
+/// A DNS name or IPv4 literal: letters, digits, '.', '-', '_'.
+bool is_plain_host(std::string_view h) {
+    if (h.empty() || h.size() > 253) {
+        return false;
+    }
+    for (char c : h) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// Splits "host:port" / "[v6]:port" / "host" into host and optional port text.
+/// Returns false on unbalanced brackets or an invalid host.
+bool split_host_port(std::string_view text, std::string& host, std::string_view& port,
+                     bool& has_port) {
+    has_port = false;
+    if (text.starts_with('[')) {
+        const auto close = text.find(']');
+        if (close == std::string_view::npos) {
+            return false;
+        }
+        host = std::string(text.substr(1, close - 1));
+        if (!is_ipv6(host)) {
+            return false;
+        }
+        const std::string_view rest = text.substr(close + 1);
+        if (rest.empty()) {
+            return true;
+        }
+        if (rest.front() != ':') {
+            return false;
+        }
+        port = rest.substr(1);
+        has_port = true;
+        return true;
+    }
+    const auto colon = text.rfind(':');
+    if (colon != std::string_view::npos) {
+        if (text.find(':') != colon) {
+            return false; // a bare IPv6 literal needs brackets
+        }
+        port = text.substr(colon + 1);
+        has_port = true;
+        text = text.substr(0, colon);
+    }
+    host = std::string(text);
+    return is_plain_host(host);
+}
+
+} // namespace
+
+result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
+    std::string host;
+    std::string_view port_text;
+    bool has_port = false;
+    if (text.starts_with(':')) {
+        host = "0.0.0.0";
+        port_text = text.substr(1);
+        has_port = true;
+    } else if (!split_host_port(text, host, port_text, has_port)) {
+        return errc::bad_request;
+    }
+    std::uint16_t port = 0;
+    if (!has_port || !parse_decimal<std::uint16_t>(port_text, 65535, port)) {
+        return errc::bad_request;
+    }
+    return std::pair{std::move(host), port};
+}
+
+result<RedisEndpoint> parse_redis_url(std::string_view url) {
+    constexpr std::string_view kScheme = "redis://";
+    if (!url.starts_with(kScheme)) {
+        return errc::bad_request;
+    }
+    std::string_view rest = url.substr(kScheme.size());
+    if (rest.find_first_of("@?#") != std::string_view::npos) {
+        return errc::bad_request;
+    }
+    RedisEndpoint ep;
+    const auto slash = rest.find('/');
+    if (slash != std::string_view::npos) {
+        if (!parse_decimal<unsigned>(rest.substr(slash + 1), 0x7fffffffU, ep.db)) {
+            return errc::bad_request;
+        }
+        rest = rest.substr(0, slash);
+    }
+    std::string_view port_text;
+    bool has_port = false;
+    if (!split_host_port(rest, ep.host, port_text, has_port)) {
+        return errc::bad_request;
+    }
+    if (has_port && (!parse_decimal<std::uint16_t>(port_text, 65535, ep.port) || ep.port == 0)) {
+        return errc::bad_request;
+    }
+    return ep;
+}
+
+bool is_valid_cidr(std::string_view text) {
+    const auto slash = text.find('/');
+    const std::string addr(text.substr(0, slash));
+    unsigned max_bits = 0;
+    if (is_ipv4(addr)) {
+        max_bits = 32;
+    } else if (is_ipv6(addr)) {
+        max_bits = 128;
+    } else {
+        return false;
+    }
+    if (slash == std::string_view::npos) {
+        return true;
+    }
+    unsigned bits = 0;
+    return parse_decimal<unsigned>(text.substr(slash + 1), max_bits, bits);
+}
+
+} // namespace ssecast::config

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+// Parsers for the address-like config values the app needs at start-up: the listen
+// address (http.listen), the Redis URL (redis.url) and trusted-proxy CIDRs.
+#pragma once
+
+#include "common/errc.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace ssecast::config {
+
+/// Splits a listen address into host and port. Accepted forms:
+///   "127.0.0.1:8080", "[::1]:8080" (brackets are removed from the host),
+///   "localhost:8080" (a DNS name; resolving it is the caller's job),
+///   ":8080" (all IPv4 interfaces: host "0.0.0.0").
+/// Port 0 is accepted and means "any free port". Returns errc::bad_request for anything
+/// else (missing port, port > 65535, bad host characters, unbalanced brackets).
+result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);
+
+/// A Redis server address from `redis://host[:port][/db]`.
+struct RedisEndpoint {
+    std::string host; ///< DNS name or IP literal, IPv6 without brackets
+    std::uint16_t port = 6379;
+    unsigned db = 0; ///< SELECT index
+};
+
+/// Parses `redis://host[:port][/db]` (port defaults to 6379, db to 0; an IPv6 host is
+/// written in brackets). Returns errc::bad_request for another scheme (including
+/// `rediss://`: hiredis 0.14 has no TLS), credentials (`user:pass@`), query strings, an
+/// empty host, a port outside 1..65535 or a db that is not a decimal number < 2^31.
+result<RedisEndpoint> parse_redis_url(std::string_view url);
+
+/// True for an IPv4/IPv6 address ("10.1.2.3", "::1") or a CIDR block ("10.0.0.0/8",
+/// "fd00::/8") whose prefix length fits the address family.
+bool is_valid_cidr(std::string_view text);
+
+} // namespace ssecast::config

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+// SSE stream writer: one coroutine per stream, one write in flight, frames shared by pointer.
+#include "http/event_stream.hpp"
+
+#include "http/async_bridge.hpp"
+#include "sse/encoder.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <memory>
+
+namespace ssecast::http {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
+
+namespace {
+
+/// Frames gathered into one write: enough to amortise the syscall, small enough to keep
+/// latency and the iovec array bounded.
+constexpr std::size_t kMaxFramesPerWrite = 64;
+
+std::string response_head(const Headers& extra) {
+    std::string head = "HTTP/1.1 200 OK\r\n"
+                       "Content-Type: text/event-stream; charset=utf-8\r\n"
+                       "Cache-Control: no-cache, no-store\r\n"
+                       "X-Accel-Buffering: no\r\n"
+                       "Connection: close\r\n";
+    for (const auto& [k, v] : extra) {
+        head += k;
+        head += ": ";
+        head += v;
+        head += "\r\n";
+    }
+    head += "\r\n";
+    return head;
+}
+
+hub::EventPtr history_lost_event(const std::string& last_event_id) {
+    boost::json::object data;
+    data["lastEventId"] = last_event_id;
+    auto e = std::make_shared<hub::Event>();
+    e->type = "ssecast.history-lost";
+    e->frame = sse::encode_event("", e->type, boost::json::serialize(data));
+    e->received_at = std::chrono::steady_clock::now();
+    return e;
+}
+
+/// State shared between the writer coroutine and the callbacks that wake it.
+struct StreamState {
+    explicit StreamState(tcp::socket s) : socket(std::move(s)), wake(socket.get_executor()) {}
+    tcp::socket socket;
+    net::steady_timer wake;
+    hub::Subscriber* sub = nullptr; ///< null once the stream has ended
+};
+
+/// Watches the read side: an SSE client never sends after its request, so readability
+/// means EOF/reset (or junk we discard). Lets us notice a departed client without waiting
+/// for the next write to fail.
+void watch_peer(std::shared_ptr<StreamState> st) {
+    st->socket.async_wait(tcp::socket::wait_read, [st](boost::system::error_code ec) {
+        if (ec || st->sub == nullptr) {
+            return; // cancelled: the stream is ending
+        }
+        std::array<char, 512> sink{};
+        boost::system::error_code rec;
+        const std::size_t n = st->socket.read_some(net::buffer(sink), rec);
+        if (rec == net::error::would_block || (!rec && n > 0)) {
+            watch_peer(st);
+            return;
+        }
+        st->sub->close(errc::ok);
+    });
+}
+
+} // namespace
+
+void sweep_stuck_streams(Shard& shard, std::chrono::steady_clock::duration stuck_after) {
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<hub::Subscriber*> stuck;
+    shard.hub.for_each([&](const hub::Subscriber& s) {
+        if (s.write_started != std::chrono::steady_clock::time_point{} &&
+            now - s.write_started > stuck_after) {
+            stuck.push_back(const_cast<hub::Subscriber*>(&s));
+        }
+    });
+    for (auto* s : stuck) {
+        spdlog::warn("cutting stream of {}: a write has been stuck for over {}s", s->user_id(),
+                     std::chrono::duration_cast<std::chrono::seconds>(stuck_after).count());
+        shard.counters->add(shard.counters->dropped);
+        s->close(errc::slow_consumer);
+    }
+}
+
+net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, Headers extra,
+                                   ServerContext& ctx, Shard& shard) {
+    auto st = std::make_shared<StreamState>(std::move(socket));
+    st->socket.non_blocking(true);
+    auto& counters = *shard.counters;
+    const auto& cfg = ctx.cfg;
+
+    hub::Subscriber sub(req.who.user_id, std::move(req.patterns), cfg.limits.max_queue_bytes,
+                        [st_raw = st.get()]() {
+                            st_raw->wake.cancel();
+                            if (st_raw->sub != nullptr && st_raw->sub->closed()) {
+                                boost::system::error_code ignored;
+                                st_raw->socket.cancel(ignored); // abort a stuck write too
+                            }
+                        });
+    st->sub = &sub;
+    // SPEC §Resume: register first, then read history, so nothing falls in between.
+    const bool resuming = req.last_event_id.has_value();
+    if (resuming) {
+        sub.begin_handoff();
+    }
+    shard.hub.add(&sub);
+    counters.add(counters.connections);
+    counters.add(counters.connects);
+    ctx.registry.connected(sub.user_id());
+
+    std::string head = response_head(extra) + sse::encode_retry(cfg.sse.retry);
+    auto [hec, hn] = co_await net::async_write(st->socket, net::buffer(head), use_nothrow);
+    counters.add(counters.bytes_written, hn);
+
+    if (!hec && resuming) {
+        if (!req.resume_from) {
+            sub.push_control(history_lost_event(*req.last_event_id));
+            sub.finish_handoff({}, std::nullopt);
+        } else {
+            auto replay = co_await await_callback<result<history::Replay>>(
+                [&](auto done) { ctx.broker.replay(*req.resume_from, std::move(done)); });
+            if (!replay) {
+                // History unreadable (Redis down): end the stream; the client retries and
+                // resumes from the same id later, so nothing is lost.
+                sub.close(replay.error() == errc::timeout ? errc::timeout
+                                                          : errc::backend_unavailable);
+            } else {
+                if (replay->lost) {
+                    sub.push_control(history_lost_event(*req.last_event_id));
+                }
+                if (sub.finish_handoff(replay->events, req.resume_from) ==
+                    hub::Subscriber::Offer::overflow) {
+                    counters.add(counters.dropped);
+                }
+            }
+        }
+    }
+    if (!hec) {
+        watch_peer(st);
+    }
+
+    auto last_write = std::chrono::steady_clock::now();
+    std::vector<net::const_buffer> buffers;
+    buffers.reserve(kMaxFramesPerWrite);
+    while (!hec && !sub.closed()) {
+        if (sub.pending().empty()) {
+            st->wake.expires_at(last_write + cfg.sse.heartbeat);
+            auto [wec] = co_await st->wake.async_wait(use_nothrow);
+            if (wec || !sub.pending().empty() || sub.closed()) {
+                continue; // woken: something to send, or closing
+            }
+            sub.write_started = std::chrono::steady_clock::now();
+            auto [ec, n] = co_await net::async_write(
+                st->socket, net::buffer(sse::kHeartbeat.data(), sse::kHeartbeat.size()),
+                use_nothrow);
+            sub.write_started = {};
+            counters.add(counters.bytes_written, n);
+            hec = ec;
+            last_write = std::chrono::steady_clock::now();
+            continue;
+        }
+        buffers.clear();
+        const auto& pending = sub.pending();
+        const std::size_t count = std::min(pending.size(), kMaxFramesPerWrite);
+        for (std::size_t i = 0; i < count; ++i) {
+            buffers.emplace_back(net::buffer(pending[i]->frame));
+        }
+        sub.write_started = std::chrono::steady_clock::now();
+        auto [ec, n] = co_await net::async_write(st->socket, buffers, use_nothrow);
+        sub.write_started = {};
+        if (ec) {
+            hec = ec;
+            break;
+        }
+        last_write = std::chrono::steady_clock::now();
+        for (std::size_t i = 0; i < count; ++i) {
+            counters.observe_latency(last_write - pending[i]->received_at);
+        }
+        counters.add(counters.bytes_written, n);
+        sub.consumed(count);
+    }
+
+    if (sub.close_reason() == errc::slow_consumer) {
+        spdlog::warn("closed slow stream of {}: outgoing queue over {} bytes (it can resume)",
+                     sub.user_id(), cfg.limits.max_queue_bytes);
+    }
+    shard.hub.remove(&sub);
+    st->sub = nullptr;
+    counters.add(counters.connections, static_cast<std::uint64_t>(-1));
+    counters.add(counters.disconnects);
+    ctx.registry.disconnected(sub.user_id());
+    ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
+    boost::system::error_code ignored;
+    st->socket.cancel(ignored);
+    st->socket.shutdown(tcp::socket::shutdown_both, ignored);
+    st->socket.close(ignored);
+}
+
+net::awaitable<void> stream_stats(tcp::socket socket, Headers extra, ServerContext& ctx,
+                                  std::function<net::awaitable<std::string>()> render) {
+    net::steady_timer timer(socket.get_executor());
+    std::string head = response_head(extra) + sse::encode_retry(ctx.cfg.sse.retry);
+    auto [ec, n] = co_await net::async_write(socket, net::buffer(head), use_nothrow);
+    while (!ec && !ctx.draining.load(std::memory_order_relaxed)) {
+        const std::string doc = co_await render();
+        const std::string frame = sse::encode_event("", "stats", doc);
+        std::tie(ec, n) = co_await net::async_write(socket, net::buffer(frame), use_nothrow);
+        if (ec) {
+            break;
+        }
+        timer.expires_after(std::chrono::seconds(1));
+        co_await timer.async_wait(use_nothrow);
+    }
+    ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
+    boost::system::error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+} // namespace ssecast::http

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+// The life of one SSE stream after its request was accepted: headers, retry line, replay,
+// live events, heartbeats, slow-consumer cut-off, drain.
+#pragma once
+
+#include "http/server_context.hpp"
+#include "http/subscribe_request.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ssecast::http {
+
+/// Streams events to `socket` until the client leaves, it is cut as a slow consumer or the
+/// server drains. Runs on `shard`'s thread; owns the socket. Registers with the hub before
+/// reading history (SPEC §Resume: replay, then live; no gap, no duplicate).
+boost::asio::awaitable<void> stream_events(boost::asio::ip::tcp::socket socket,
+                                           SubscribeRequest sub, Headers extra,
+                                           ServerContext& ctx, Shard& shard);
+
+/// The admin stats stream: `event: stats` with `render()`'s document once per second.
+boost::asio::awaitable<void> stream_stats(boost::asio::ip::tcp::socket socket, Headers extra,
+                                          ServerContext& ctx,
+                                          std::function<boost::asio::awaitable<std::string>()> render);
+
+/// Periodic per-shard work: cut streams whose socket write has been stuck longer than
+/// `stuck_after` (the peer stopped reading or vanished). Call on the shard's thread.
+void sweep_stuck_streams(Shard& shard, std::chrono::steady_clock::duration stuck_after);
+
+} // namespace ssecast::http

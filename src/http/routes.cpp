@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+// Non-streaming endpoints.
+#include "http/routes.hpp"
+
+#include "admin/monitor.hpp"
+#include "http/async_bridge.hpp"
+#include "http/error_reply.hpp"
+#include "http/publish_request.hpp"
+#include "http/static_files.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <charconv>
+
+namespace ssecast::http {
+
+namespace net = boost::asio;
+
+namespace {
+
+Response json_reply(unsigned status, std::string body) {
+    Response res;
+    res.status = status;
+    res.body = std::move(body);
+    return res;
+}
+
+Response failure_reply(const Failure& f) { return error_reply(f.code, f.message); }
+
+std::size_t limit_param(const Request& req) {
+    const std::string_view text = req.param("limit");
+    std::size_t limit = 100;
+    if (!text.empty()) {
+        std::from_chars(text.data(), text.data() + text.size(), limit);
+    }
+    return std::min<std::size_t>(limit, 10000);
+}
+
+net::awaitable<Response> publish(const Request& req, ServerContext& ctx) {
+    if (ctx.draining.load(std::memory_order_relaxed)) {
+        co_return error_reply(errc::draining);
+    }
+    auto who = ctx.auth.authenticate_publisher(req.header("authorization"));
+    if (!who) {
+        ctx.metrics.global().publish_rejected++;
+        co_return error_reply(errc::unauthorized,
+                              "Publishing needs Authorization: Bearer <publish key or JWT>.");
+    }
+    Headers limit_headers;
+    if (auto refused = co_await check_rate_limit(ctx, config::RateLimitEndpoint::publish, *who,
+                                                 req.client_ip, limit_headers)) {
+        auto res = failure_reply(*refused);
+        res.headers = std::move(limit_headers);
+        co_return res;
+    }
+    PublishBatch batch;
+    if (auto f = parse_publish(req.body, ctx.cfg.limits.max_event_bytes, *who, batch)) {
+        ctx.metrics.global().publish_rejected++;
+        auto res = failure_reply(*f);
+        res.headers = std::move(limit_headers);
+        co_return res;
+    }
+    const std::size_t count = batch.drafts.size();
+    auto ids = co_await await_callback<result<std::vector<sse::EventId>>>(
+        [&](auto done) { ctx.broker.publish(std::move(batch.drafts), std::move(done)); });
+    Response res;
+    if (!ids) {
+        // SPEC: never a 200 for an event that was not stored and fanned out.
+        ctx.metrics.global().publish_rejected++;
+        res = error_reply(ids.error());
+    } else {
+        ctx.metrics.global().published += count;
+        boost::json::object body;
+        if (batch.array) {
+            boost::json::array list;
+            for (const auto& id : *ids) {
+                list.emplace_back(id.str());
+            }
+            body["ids"] = std::move(list);
+        } else {
+            body["id"] = ids->front().str();
+        }
+        res = json_reply(200, boost::json::serialize(body));
+    }
+    res.headers = std::move(limit_headers);
+    co_return res;
+}
+
+} // namespace
+
+bool is_admin_request(const Request& req, const ServerContext& ctx) {
+    return ctx.auth.is_admin(req.header("authorization"));
+}
+
+net::awaitable<std::optional<Failure>>
+check_rate_limit(ServerContext& ctx, config::RateLimitEndpoint endpoint, const auth::Identity& who,
+                 const std::string& ip, Headers& headers) {
+    if (!ctx.limiter.covers(endpoint)) {
+        co_return std::nullopt;
+    }
+    ratelimit::Check check{endpoint, who.anonymous ? std::string() : who.user_id, ip};
+    const auto decision = co_await await_callback<ratelimit::Decision>(
+        [&](auto done) { ctx.limiter.check(check, std::move(done)); });
+    const bool sse = endpoint == config::RateLimitEndpoint::sse;
+    auto& g = ctx.metrics.global();
+    (decision.allowed ? (sse ? g.rate_allowed_sse : g.rate_allowed_publish)
+                      : (sse ? g.rate_limited_sse : g.rate_limited_publish))++;
+    for (auto& h : ratelimit::rate_limit_headers(decision, sse ? "sse" : "publish",
+                                                 std::chrono::system_clock::now())) {
+        headers.push_back(std::move(h));
+    }
+    if (!decision.allowed) {
+        co_return Failure{errc::rate_limited, "Rate limit exceeded; retry after Retry-After seconds."};
+    }
+    co_return std::nullopt;
+}
+
+net::awaitable<std::string> monitor_document(ServerContext& ctx, std::size_t limit) {
+    admin::MonitorInput in;
+    in.handler = std::string(ctx.broker.name());
+    in.instance_id = ctx.instance_id;
+    in.uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                 ctx.started);
+    in.totals = ctx.metrics.totals();
+    in.local_connections = in.totals.connections;
+    in.redis_status = ctx.redis_status();
+    auto snap = co_await await_callback<result<registry::RegistrySnapshot>>(
+        [&](auto done) { ctx.registry.snapshot(limit, std::move(done)); });
+    if (snap) {
+        in.global = std::move(*snap);
+    } else {
+        in.global.connections = in.local_connections;
+        in.global.instances.push_back({ctx.instance_id, in.local_connections, {}});
+    }
+    in.local_unique_users = in.global.unique_users; // refined by the redis registry
+    co_return admin::render_monitor(in);
+}
+
+net::awaitable<Response> handle_request(const Request& req, ServerContext& ctx) {
+    const std::string& path = req.path;
+    if (req.method == "OPTIONS") {
+        co_return ctx.cors.preflight(req);
+    }
+    if (path == "/publish") {
+        if (req.method != "POST") {
+            co_return error_reply(errc::method_not_allowed, "Use POST /publish.");
+        }
+        co_return co_await publish(req, ctx);
+    }
+    if (req.method != "GET" && req.method != "HEAD") {
+        co_return error_reply(errc::method_not_allowed);
+    }
+    if (path == "/healthz") {
+        co_return json_reply(200, R"({"status":"ok"})");
+    }
+    if (path == "/readyz") {
+        if (ctx.draining.load() || !ctx.ready()) {
+            co_return json_reply(503, R"({"status":"not ready"})");
+        }
+        co_return json_reply(200, R"({"status":"ready"})");
+    }
+    if (path == "/metrics") {
+        Response res;
+        res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        res.body = ctx.metrics.render_prometheus();
+        co_return res;
+    }
+    if (path == "/api/admin/sse-monitor") {
+        if (!is_admin_request(req, ctx)) {
+            co_return error_reply(errc::unauthorized, "Admin token required.");
+        }
+        auto res = json_reply(200, co_await monitor_document(ctx, limit_param(req)));
+        res.headers.emplace_back("Cache-Control", "no-store");
+        co_return res;
+    }
+    if (path == "/" || path == "/index.html") {
+        co_return demo_page(req, ctx);
+    }
+    if (path == "/admin" || path.starts_with("/admin/")) {
+        co_return admin_file(req, ctx);
+    }
+    co_return error_reply(errc::not_found);
+}
+
+} // namespace ssecast::http

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// What every HTTP session can reach: configuration, auth, the broker, the registry,
+// metrics, and its own shard. Built once by App; outlives every session.
+#pragma once
+
+#include "auth/authenticator.hpp"
+#include "broker/broker.hpp"
+#include "config/config.hpp"
+#include "http/client_ip.hpp"
+#include "http/cors.hpp"
+#include "hub/hub.hpp"
+#include "metrics/metrics.hpp"
+#include "ratelimit/rate_limiter.hpp"
+#include "registry/client_registry.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+namespace ssecast::http {
+
+/// One event loop and its subscribers. Everything in it is touched only from `ioc`'s thread.
+struct Shard {
+    std::size_t index = 0;
+    boost::asio::io_context ioc{1};
+    hub::Hub hub;
+    metrics::ShardCounters* counters = nullptr;
+};
+
+/// Shared by all shards; its members are immutable or thread-safe.
+struct ServerContext {
+    const config::Config& cfg;
+    const auth::Authenticator& auth;
+    broker::Broker& broker;
+    registry::ClientRegistry& registry;
+    ratelimit::RateLimiter& limiter;
+    metrics::Metrics& metrics;
+    Cors cors;
+    TrustedProxies proxies;
+    std::string instance_id;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::atomic<bool> draining{false};
+    std::atomic<std::size_t> open_streams{0}; ///< SSE streams on this instance, all shards
+    /// /readyz: true when this instance can serve (redis mode: recent pub/sub round trip).
+    std::function<bool()> ready = [] { return true; };
+    /// The monitor's redis.status: "disabled", "connected" or "disconnected".
+    std::function<std::string()> redis_status = [] { return std::string("disabled"); };
+    /// Shown pre-filled on the demo page to loopback visitors only; "" = none.
+    std::string demo_publish_key{};
+    std::filesystem::path admin_dir{}; ///< built admin UI (index.html + assets/)
+};
+
+} // namespace ssecast::http

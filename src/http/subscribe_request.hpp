@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+// Validation of a GET /events request (SPEC §Subscribe, §Resume) into what the stream
+// needs: who, which patterns, where to resume. No I/O.
+#pragma once
+
+#include "auth/authenticator.hpp"
+#include "http/failure.hpp"
+#include "http/request.hpp"
+#include "sse/event_id.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ssecast::http {
+
+struct SubscribeRequest {
+    auth::Identity who;
+    std::vector<hub::TopicPattern> patterns;
+    /// Last-Event-ID (header, or lastEventId / last_event_id query), as sent.
+    std::optional<std::string> last_event_id;
+    /// Parsed form; nullopt with last_event_id set = unknown id → history-lost.
+    std::optional<sse::EventId> resume_from;
+};
+
+/// 401 bad/missing token, 400 bad/missing/too many topics, 403 topic not allowed.
+std::optional<Failure> parse_subscribe(const Request& req, const auth::Authenticator& auth,
+                                       std::size_t max_topics, SubscribeRequest& out);
+
+} // namespace ssecast::http

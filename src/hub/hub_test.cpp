@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+// Topic patterns, the index, fan-out dedupe, user targeting, slow consumers, handoff.
+#include "hub/hub.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+using namespace ssecast;
+using namespace ssecast::hub;
+
+namespace {
+TopicPattern pat(std::string_view s) { return TopicPattern::parse(s).value(); }
+
+EventPtr ev(std::uint64_t ms, std::vector<std::string> topics, std::vector<std::string> users = {},
+            std::string data = "x") {
+    EventDraft d;
+    d.topics = std::move(topics);
+    d.users = std::move(users);
+    d.data = std::move(data);
+    return make_event({ms, 0}, d, {}, {});
+}
+
+std::vector<std::uint64_t> ids(const Subscriber& s) {
+    std::vector<std::uint64_t> out;
+    for (const auto& e : s.pending()) {
+        out.push_back(e->id.ms);
+    }
+    return out;
+}
+} // namespace
+
+TEST(Topic, Validation) {
+    EXPECT_TRUE(is_valid_topic("orders"));
+    EXPECT_TRUE(is_valid_topic("a.b_c:d/e@f-g"));
+    EXPECT_FALSE(is_valid_topic(""));
+    EXPECT_FALSE(is_valid_topic("a b"));
+    EXPECT_FALSE(is_valid_topic("a*"));
+    EXPECT_FALSE(is_valid_topic("é"));
+    EXPECT_TRUE(is_valid_topic(std::string(200, 'a')));
+    EXPECT_FALSE(is_valid_topic(std::string(201, 'a')));
+}
+
+TEST(TopicPattern, ParseAndMatch) {
+    EXPECT_FALSE(TopicPattern::parse("a/*/b"));
+    EXPECT_FALSE(TopicPattern::parse("/*"));
+    EXPECT_FALSE(TopicPattern::parse("a\n"));
+    auto p = pat("orders/*");
+    EXPECT_TRUE(p.matches("orders/1"));
+    EXPECT_TRUE(p.matches("orders/eu/2"));
+    EXPECT_FALSE(p.matches("orders"));
+    EXPECT_FALSE(p.matches("ordersX/1"));
+    EXPECT_EQ(p.str(), "orders/*");
+    EXPECT_TRUE(pat("*").matches("anything"));
+    EXPECT_TRUE(pat("orders").matches("orders"));
+    EXPECT_FALSE(pat("orders").matches("orders/1"));
+}
+
+TEST(TopicPattern, Covers) {
+    EXPECT_TRUE(pat("orders/*").covers(pat("orders/1")));
+    EXPECT_TRUE(pat("orders/*").covers(pat("orders/eu/*")));
+    EXPECT_FALSE(pat("orders/*").covers(pat("orders")));
+    EXPECT_FALSE(pat("orders/eu/*").covers(pat("orders/*")));
+    EXPECT_TRUE(pat("*").covers(pat("orders/*")));
+    EXPECT_FALSE(pat("orders").covers(pat("orders/*")));
+    EXPECT_TRUE(pat("orders").covers(pat("orders")));
+}
+
+TEST(Hub, DeliversOnceAcrossOverlappingPatternsAndTopics) {
+    Hub hub;
+    int wakes = 0;
+    Subscriber s("u", {pat("a/*"), pat("a/b"), pat("*")}, 1 << 20, [&] { ++wakes; });
+    hub.add(&s);
+    auto counts = hub.dispatch(ev(1, {"a/b", "a/c"}));
+    EXPECT_EQ(counts.delivered, 1u);
+    EXPECT_EQ(ids(s), std::vector<std::uint64_t>{1});
+    EXPECT_EQ(wakes, 1);
+    hub.remove(&s);
+    EXPECT_EQ(hub.dispatch(ev(2, {"a/b"})).delivered, 0u);
+}
+
+TEST(Hub, PrefixDoesNotMatchSiblingsOrParent) {
+    Hub hub;
+    Subscriber s("u", {pat("a/b/*")}, 1 << 20, [] {});
+    hub.add(&s);
+    hub.dispatch(ev(1, {"a/b"}));
+    hub.dispatch(ev(2, {"a/bc/d"}));
+    hub.dispatch(ev(3, {"a/b/c/d"}));
+    EXPECT_EQ(ids(s), std::vector<std::uint64_t>{3});
+    hub.remove(&s);
+}
+
+TEST(Hub, UserTargeting) {
+    Hub hub;
+    Subscriber alice("alice", {pat("t")}, 1 << 20, [] {});
+    Subscriber bob("bob", {pat("t")}, 1 << 20, [] {});
+    hub.add(&alice);
+    hub.add(&bob);
+    hub.dispatch(ev(1, {"t"}, {"bob"}));
+    hub.dispatch(ev(2, {"t"}));
+    EXPECT_EQ(ids(alice), std::vector<std::uint64_t>{2});
+    EXPECT_EQ(ids(bob), (std::vector<std::uint64_t>{1, 2}));
+    hub.remove(&alice);
+    hub.remove(&bob);
+}
+
+TEST(Hub, SlowConsumerIsCutAndCounted) {
+    Hub hub;
+    Subscriber slow("u", {pat("t")}, 100, [] {});
+    Subscriber fast("v", {pat("t")}, 1 << 20, [] {});
+    hub.add(&slow);
+    hub.add(&fast);
+    DispatchCounts total;
+    for (std::uint64_t i = 1; i <= 10; ++i) {
+        auto c = hub.dispatch(ev(i, {"t"}, {}, std::string(40, 'x')));
+        total.dropped += c.dropped;
+    }
+    EXPECT_TRUE(slow.closed());
+    EXPECT_EQ(slow.close_reason(), errc::slow_consumer);
+    EXPECT_EQ(total.dropped, 1u);
+    EXPECT_LE(slow.queued_bytes(), 100u);
+    EXPECT_EQ(fast.pending().size(), 10u);
+    fast.consumed(4);
+    EXPECT_EQ(fast.pending().front()->id.ms, 5u);
+    hub.remove(&slow);
+    hub.remove(&fast);
+}
+
+TEST(Subscriber, HandoffHasNoGapAndNoDuplicate) {
+    Subscriber s("u", {pat("t")}, 1 << 20, [] {});
+    s.begin_handoff();
+    // Live events 5 and 6 arrive while history is read; history has 3..5.
+    s.offer(ev(5, {"t"}));
+    s.offer(ev(6, {"t"}));
+    s.finish_handoff({ev(3, {"t"}), ev(4, {"other"}), ev(5, {"t"})}, sse::EventId{2, 0});
+    s.offer(ev(6, {"t"})); // a late duplicate of a held event
+    s.offer(ev(7, {"t"}));
+    EXPECT_EQ(ids(s), (std::vector<std::uint64_t>{3, 5, 6, 7}));
+}
+
+TEST(Subscriber, HandoffSkipsReplayAtOrBelowResumePoint) {
+    Subscriber s("u", {pat("t")}, 1 << 20, [] {});
+    s.begin_handoff();
+    s.finish_handoff({ev(3, {"t"}), ev(4, {"t"})}, sse::EventId{3, 0});
+    EXPECT_EQ(ids(s), std::vector<std::uint64_t>{4});
+}

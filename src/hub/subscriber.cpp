@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+// Subscriber queueing, filtering and the replay→live handoff.
+#include "hub/subscriber.hpp"
+
+#include <algorithm>
+
+namespace ssecast::hub {
+
+Subscriber::Subscriber(std::string user_id, std::vector<TopicPattern> patterns,
+                       std::size_t max_queue_bytes, std::function<void()> wake)
+    : user_id_(std::move(user_id)), patterns_(std::move(patterns)),
+      max_queue_bytes_(max_queue_bytes), wake_(std::move(wake)) {}
+
+bool Subscriber::wants(const Event& event) const noexcept {
+    if (!event.users.empty() &&
+        std::find(event.users.begin(), event.users.end(), user_id_) == event.users.end()) {
+        return false;
+    }
+    for (const auto& topic : event.topics) {
+        for (const auto& pattern : patterns_) {
+            if (pattern.matches(topic)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+bool Subscriber::enqueue(const EventPtr& event) {
+    if (queued_bytes_ + event->frame.size() > max_queue_bytes_) {
+        close(errc::slow_consumer);
+        return false;
+    }
+    queued_bytes_ += event->frame.size();
+    queue_.push_back(event);
+    return true;
+}
+
+Subscriber::Offer Subscriber::offer(const EventPtr& event) {
+    if (closed_) {
+        return Offer::filtered;
+    }
+    if (floor_ && event->id <= *floor_) {
+        return Offer::filtered; // already sent in the replay
+    }
+    if (in_handoff_) {
+        // Held events count against the same limit: a slow history read must not let
+        // live traffic pile up without bound.
+        if (queued_bytes_ + held_bytes_ + event->frame.size() > max_queue_bytes_) {
+            held_.clear();
+            close(errc::slow_consumer);
+            return Offer::overflow;
+        }
+        held_bytes_ += event->frame.size();
+        held_.push_back(event);
+        return Offer::queued;
+    }
+    const bool was_empty = queue_.empty();
+    if (!enqueue(event)) {
+        return Offer::overflow;
+    }
+    if (was_empty) {
+        wake_();
+    }
+    return Offer::queued;
+}
+
+void Subscriber::begin_handoff() { in_handoff_ = true; }
+
+Subscriber::Offer Subscriber::finish_handoff(const std::vector<EventPtr>& replay,
+                                             std::optional<sse::EventId> resume_from) {
+    in_handoff_ = false;
+    if (closed_) {
+        held_.clear();
+        return Offer::filtered;
+    }
+    floor_ = resume_from;
+    for (const auto& event : replay) {
+        if (floor_ && event->id <= *floor_) {
+            continue;
+        }
+        if (wants(*event) && !enqueue(event)) {
+            held_.clear();
+            return Offer::overflow;
+        }
+        floor_ = event->id;
+    }
+    for (const auto& event : held_) {
+        if (floor_ && event->id <= *floor_) {
+            continue;
+        }
+        if (!enqueue(event)) {
+            held_.clear();
+            return Offer::overflow;
+        }
+        floor_ = event->id;
+    }
+    held_.clear();
+    held_.shrink_to_fit();
+    held_bytes_ = 0;
+    wake_();
+    return Offer::queued;
+}
+
+void Subscriber::push_control(EventPtr frame) {
+    queued_bytes_ += frame->frame.size();
+    queue_.push_front(std::move(frame));
+    wake_();
+}
+
+void Subscriber::consumed(std::size_t count) {
+    for (std::size_t i = 0; i < count && !queue_.empty(); ++i) {
+        queued_bytes_ -= queue_.front()->frame.size();
+        queue_.pop_front();
+    }
+}
+
+void Subscriber::close(errc reason) {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    close_reason_ = reason;
+    wake_();
+}
+
+} // namespace ssecast::hub

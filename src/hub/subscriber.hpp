@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// One open SSE stream as the hub sees it: what it wants, and a bounded queue of frames
+// waiting to be written. Lives on one shard; never touched from another thread.
+#pragma once
+
+#include "common/errc.hpp"
+#include "hub/event.hpp"
+#include "hub/topic.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ssecast::hub {
+
+/// A subscriber's queue and filter. Single-threaded: every call happens on the owning
+/// shard's thread. The HTTP stream owns it; the Hub only holds a pointer between add()
+/// and remove().
+class Subscriber {
+  public:
+    enum class Offer { queued, filtered, overflow };
+
+    /// `wake` is called (on this thread) whenever the writer has something new to do:
+    /// frames were queued or the subscriber was closed. It must not re-enter the hub.
+    Subscriber(std::string user_id, std::vector<TopicPattern> patterns,
+               std::size_t max_queue_bytes, std::function<void()> wake);
+
+    /// True when `event` is for this subscription: a pattern matches one of its topics and
+    /// it is not restricted to other users.
+    bool wants(const Event& event) const noexcept;
+
+    /// Queues `event` if wanted. Past max_queue_bytes the subscriber is closed with
+    /// errc::slow_consumer and Offer::overflow is returned (STYLE habit 1: never block the
+    /// publisher, cut the slow one). While a replay handoff is open, live events are held
+    /// back; events at or below the handoff floor are dropped as duplicates.
+    Offer offer(const EventPtr& event);
+
+    /// SPEC §Resume: called before history is read; live events are buffered from now on.
+    void begin_handoff();
+    /// Queues `replay` (only the wanted ones, in order), then the buffered live events newer
+    /// than both `resume_from` and the last replayed id: no gap, no duplicate at the seam.
+    /// Returns Offer::overflow if the replay alone exceeds the queue limit.
+    Offer finish_handoff(const std::vector<EventPtr>& replay,
+                         std::optional<sse::EventId> resume_from);
+
+    /// Queues a frame that is not an event (history-lost notice). Not subject to filters.
+    void push_control(EventPtr frame);
+
+    /// Writer side: frames waiting, oldest first. Pop with consumed() after writing.
+    const std::deque<EventPtr>& pending() const noexcept { return queue_; }
+    void consumed(std::size_t count);
+    std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+
+    /// Ends the stream: the writer stops after the current write. Idempotent; the first
+    /// reason wins.
+    void close(errc reason);
+    bool closed() const noexcept { return closed_; }
+    errc close_reason() const noexcept { return close_reason_; }
+
+    const std::string& user_id() const noexcept { return user_id_; }
+    const std::vector<TopicPattern>& patterns() const noexcept { return patterns_; }
+
+    /// Used by Hub to deliver an event once even when several patterns match it.
+    std::uint64_t dispatch_stamp = 0;
+    /// Set by the writer while a socket write is in flight (zero otherwise), so the shard's
+    /// sweep can cut a peer that stopped reading.
+    std::chrono::steady_clock::time_point write_started{};
+
+  private:
+    bool enqueue(const EventPtr& event);
+
+    std::string user_id_;
+    std::vector<TopicPattern> patterns_;
+    std::size_t max_queue_bytes_;
+    std::function<void()> wake_;
+    std::deque<EventPtr> queue_;
+    std::size_t queued_bytes_ = 0;
+    bool in_handoff_ = false;
+    std::vector<EventPtr> held_; ///< live events that arrived during the handoff
+    std::size_t held_bytes_ = 0;
+    std::optional<sse::EventId> floor_;
+    bool closed_ = false;
+    errc close_reason_ = errc::ok;
+};
+
+} // namespace ssecast::hub

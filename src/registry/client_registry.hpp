@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// ClientRegistry: who is connected, per user and per instance. MemoryRegistry here; the
+// Redis one (global across instances) lives in src/redis.
+#pragma once
+
+#include "common/errc.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+#include <string>
+#include <vector>
+
+namespace ssecast::registry {
+
+struct InstanceInfo {
+    std::string instance_id;
+    std::size_t connections = 0;
+    std::chrono::seconds last_seen{0}; ///< since its last heartbeat
+};
+
+struct UserCount {
+    std::string user_id;
+    std::size_t connections = 0;
+};
+
+/// A global view: every instance sharing the backend.
+struct RegistrySnapshot {
+    std::size_t connections = 0;
+    std::size_t unique_users = 0;
+    std::vector<InstanceInfo> instances;
+    std::vector<UserCount> per_user; ///< sorted by connections, most first
+};
+
+/// Thread-safe: connect/disconnect are called from every shard on each stream open/close
+/// and must not block on I/O (a Redis backend batches them).
+class ClientRegistry {
+  public:
+    using SnapshotDone = std::function<void(result<RegistrySnapshot>)>;
+    virtual ~ClientRegistry() = default;
+
+    virtual void connected(const std::string& user_id) = 0;
+    virtual void disconnected(const std::string& user_id) = 0;
+    /// Open streams of `user_id` (global in redis mode, as of the last sync).
+    virtual std::size_t user_connections(const std::string& user_id) const = 0;
+    /// The global view, `limit` users at most; `done` runs once on any thread.
+    virtual void snapshot(std::size_t limit, SnapshotDone done) = 0;
+};
+
+/// One instance, in memory. One mutex; O(1) per connect/disconnect.
+class MemoryRegistry final : public ClientRegistry {
+  public:
+    explicit MemoryRegistry(std::string instance_id);
+    void connected(const std::string& user_id) override;
+    void disconnected(const std::string& user_id) override;
+    std::size_t user_connections(const std::string& user_id) const override;
+    void snapshot(std::size_t limit, SnapshotDone done) override;
+
+  private:
+    const std::string instance_id_;
+    mutable std::mutex mutex_; // guards per_user_ and total_
+    std::unordered_map<std::string, std::size_t> per_user_;
+    std::size_t total_ = 0;
+};
+
+/// Sorts `counts` by connections (most first, then user id) and keeps `limit`.
+void sort_and_cut(std::vector<UserCount>& counts, std::size_t limit);
+
+} // namespace ssecast::registry

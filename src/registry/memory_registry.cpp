@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+// In-memory client registry.
+#include "registry/client_registry.hpp"
+
+#include <algorithm>
+
+namespace ssecast::registry {
+
+void sort_and_cut(std::vector<UserCount>& counts, std::size_t limit) {
+    std::sort(counts.begin(), counts.end(), [](const UserCount& a, const UserCount& b) {
+        return a.connections != b.connections ? a.connections > b.connections
+                                              : a.user_id < b.user_id;
+    });
+    if (counts.size() > limit) {
+        counts.resize(limit);
+    }
+}
+
+MemoryRegistry::MemoryRegistry(std::string instance_id) : instance_id_(std::move(instance_id)) {}
+
+void MemoryRegistry::connected(const std::string& user_id) {
+    const std::lock_guard lock(mutex_);
+    ++per_user_[user_id];
+    ++total_;
+}
+
+void MemoryRegistry::disconnected(const std::string& user_id) {
+    const std::lock_guard lock(mutex_);
+    const auto it = per_user_.find(user_id);
+    if (it == per_user_.end()) {
+        return;
+    }
+    if (--it->second == 0) {
+        per_user_.erase(it);
+    }
+    --total_;
+}
+
+std::size_t MemoryRegistry::user_connections(const std::string& user_id) const {
+    const std::lock_guard lock(mutex_);
+    const auto it = per_user_.find(user_id);
+    return it == per_user_.end() ? 0 : it->second;
+}
+
+void MemoryRegistry::snapshot(std::size_t limit, SnapshotDone done) {
+    RegistrySnapshot snap;
+    {
+        const std::lock_guard lock(mutex_);
+        snap.connections = total_;
+        snap.unique_users = per_user_.size();
+        snap.per_user.reserve(per_user_.size());
+        for (const auto& [user, n] : per_user_) {
+            snap.per_user.push_back({user, n});
+        }
+    }
+    sort_and_cut(snap.per_user, limit);
+    snap.instances.push_back({instance_id_, snap.connections, std::chrono::seconds(0)});
+    done(std::move(snap));
+}
+
+} // namespace ssecast::registry

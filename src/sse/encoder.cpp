@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+// SSE frame encoding: one allocation per event, shared by every subscriber afterwards.
+#include "sse/encoder.hpp"
+
+namespace ssecast::sse {
+
+namespace {
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    for (char c : value) {
+        if (c != '\r' && c != '\n' && c != '\0') {
+            out.push_back(c);
+        }
+    }
+    out.push_back('\n');
+}
+} // namespace
+
+bool has_line_break(std::string_view s) noexcept {
+    return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+std::string encode_event(std::string_view id, std::string_view type, std::string_view data) {
+    std::string out;
+    out.reserve(id.size() + type.size() + data.size() + 32);
+    if (!id.empty()) {
+        append_field(out, "id", id);
+    }
+    if (!type.empty()) {
+        append_field(out, "event", type);
+    }
+    // A line ends at CRLF, CR or LF (the parser treats all three alike); each becomes its
+    // own data line so the client rebuilds the text with LF separators.
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t end = data.find_first_of("\r\n", start);
+        out.append("data: ");
+        if (end == std::string_view::npos) {
+            out.append(data.substr(start));
+            out.push_back('\n');
+            break;
+        }
+        out.append(data.substr(start, end - start));
+        out.push_back('\n');
+        start = end + 1;
+        if (data[end] == '\r' && start < data.size() && data[start] == '\n') {
+            ++start;
+        }
+    }
+    out.push_back('\n');
+    return out;
+}
+
+std::string encode_retry(std::chrono::milliseconds retry) {
+    return "retry: " + std::to_string(retry.count()) + "\n\n";
+}
+
+} // namespace ssecast::sse
