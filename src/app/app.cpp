@@ -218,13 +218,13 @@ int run_server(const config::Config& cfg_in) {
         net::co_spawn(s->ioc, accept_loop(*acceptors.back(), ctx, *s), net::detached);
         net::co_spawn(s->ioc, shard_cron(*s, cfg), net::detached);
     }
+    // SIGTERM/SIGINT: stop accepting, close streams (clients resume elsewhere with
+    // Last-Event-ID), give in-flight work shutdown.grace_seconds, then stop.
+    net::signal_set signals(shards.front()->ioc, SIGTERM, SIGINT);
     spdlog::info("ssecast {} listening on {} ({} mode, {} shard{}, instance {})", SSECAST_VERSION,
                  cfg.http.listen, backends.broker->name(), shard_count,
                  shard_count == 1 ? "" : "s", instance_id);
 
-    // SIGTERM/SIGINT: stop accepting, close streams (clients resume elsewhere with
-    // Last-Event-ID), give in-flight work shutdown.grace_seconds, then stop.
-    net::signal_set signals(shards.front()->ioc, SIGTERM, SIGINT);
     int exit_code = 0;
     signals.async_wait([&](boost::system::error_code ec, int sig) {
         if (ec) {

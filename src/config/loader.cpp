@@ -136,6 +136,17 @@ void apply_env(Config& cfg, const std::map<std::string, std::string>& env) {
         const auto spec = std::find_if(keys.begin(), keys.end(),
                                        [&](const auto& k) { return detail::env_name(k) == name; });
         if (spec == keys.end()) {
+            // Only names inside a config section are ours to judge (a typo there must not
+            // be ignored); other SSECAST_* variables (SSECAST_BIN in a test harness…) are not
+            // configuration keys at all.
+            const bool in_section = std::any_of(keys.begin(), keys.end(), [&](const auto& k) {
+                const std::string env = detail::env_name(k);
+                const auto section_end = env.find('_', 8);
+                return name.compare(0, section_end + 1, env, 0, section_end + 1) == 0;
+            });
+            if (!in_section) {
+                continue;
+            }
             // Show the key the operator probably meant: SSECAST_HTTP_LISTN → http.listn.
             std::string guess = name.substr(8);
             for (auto& c : guess) {

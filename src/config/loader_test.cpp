@@ -279,6 +279,8 @@ TEST_F(LoaderTest, EnvAndFlagErrorsNameVariable) {
         << m;
     m = error_of("", {{"SSECAST_HTTP_LISTN", "x"}});
     EXPECT_EQ(m, "unknown environment variable SSECAST_HTTP_LISTN (no key http.listn)");
+    // Variables outside every section are not configuration (SSECAST_BIN in a harness).
+    EXPECT_NO_THROW(load_config({}, {{"SSECAST_BIN", "/x"}, {"SSECAST_WITH_BROWSER", "1"}}));
     Overrides f;
     f.listen = "8080";
     m = error_of("", {}, f);

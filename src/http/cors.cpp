@@ -30,7 +30,7 @@ Response Cors::preflight(const Request& req) const {
     Response res;
     res.status = 204;
     res.content_type.clear();
-    apply(req, res.headers);
+    // The Allow-Origin fields are added once, by the response writer, like on every answer.
     if (allowed(req.header("origin"))) {
         res.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
         res.headers.emplace_back("Access-Control-Allow-Headers",

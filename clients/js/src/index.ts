@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+// `@ssecast/client`: framework-free parts. React bindings live in `@ssecast/client/react`.
+export { SSEClient, type EventMap } from './client.js';
+export { EventCache, isQuotaExceededError, type EventCacheOptions, type StorageLike } from './cache.js';
+export { backoffCeiling, fullJitter, parseRetryAfter, reconnectDelay, DEFAULT_BACKOFF } from './backoff.js';
+export { compareEventIds, maxEventId, parseEventId } from './event-id.js';
+export { SSEError, SSEHttpError, SSEAuthError, SSENetworkError, SSEProtocolError, type HubErrorBody } from './errors.js';
+export {
+  HISTORY_LOST_EVENT,
+  type BackoffOptions,
+  type CachedEvent,
+  type ConnectionStatus,
+  type EventSourceCtor,
+  type HistoryLostInfo,
+  type SSEClientOptions,
+  type SSEEvent,
+  type TimerApi,
+  type TokenSource,
+  type Transport,
+} from './types.js';

@@ -1,0 +1,288 @@
+# SPDX-License-Identifier: MIT
+# Integration-test support: start the real ssecast binary (and a real redis-server) on free
+# loopback ports, talk to them over real sockets, stop them by PID.
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PUBLISH_KEY = "test-publish-key"
+ADMIN_TOKEN = "test-admin-token"
+JWT_SECRET = "test-jwt-secret-0123456789abcdef"
+
+
+def ssecast_bin() -> str:
+    path = os.environ.get("SSECAST_BIN", str(ROOT / "build" / "release" / "ssecast"))
+    if not Path(path).exists():
+        raise RuntimeError(f"ssecast binary not found at {path}; build it or set SSECAST_BIN")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
+    """Polls predicate() until it is truthy; fails the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Server:
+    """One ssecast process. env entries override SSECAST_* settings."""
+
+    def __init__(self, env=None, args=(), port=None, host="127.0.0.1"):
+        self.port = port or free_port()
+        self.host = host
+        self.url = f"http://{host}:{self.port}"
+        self.env = {
+            "SSECAST_AUTH_PUBLISH_KEYS": PUBLISH_KEY,
+            "SSECAST_AUTH_ADMIN_TOKEN": ADMIN_TOKEN,
+            "SSECAST_AUTH_JWT_SECRET": JWT_SECRET,
+            "SSECAST_LOG_LEVEL": "info",
+        }
+        self.env.update(env or {})
+        self.args = list(args)
+        self.proc = None
+        self.log = tempfile.NamedTemporaryFile(prefix="ssecast-", suffix=".log", delete=False)
+
+    def start(self, wait_ready=True):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SSECAST_")}
+        env.update(self.env)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        self.proc = subprocess.Popen(
+            [ssecast_bin(), "serve", "--listen", f"{self.host}:{self.port}", *self.args],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        if wait_ready:
+            wait_until(self._healthy, timeout=20, what=f"ssecast on {self.url}")
+        return self
+
+    def _healthy(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"ssecast exited with {self.proc.returncode}:\n{self.logs()}")
+        try:
+            return requests.get(self.url + "/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def logs(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        """Stops the process by PID; returns its exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+            raise AssertionError("ssecast did not exit after SIGTERM")
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+    # --- HTTP helpers -------------------------------------------------------------------
+    def publish(self, body, key=PUBLISH_KEY, headers=None, raw=None):
+        h = {"Content-Type": "application/json"}
+        if key is not None:
+            h["Authorization"] = f"Bearer {key}"
+        h.update(headers or {})
+        data = raw if raw is not None else json.dumps(body)
+        return requests.post(self.url + "/publish", data=data, headers=h, timeout=10)
+
+    def admin(self, path="/api/admin/sse-monitor", token=ADMIN_TOKEN):
+        return requests.get(self.url + path, headers={"Authorization": f"Bearer {token}"},
+                            timeout=10)
+
+    def subscribe(self, *topics, **kw):
+        return SSEStream(self, topics, **kw)
+
+
+class SSEStream:
+    """A raw-socket SSE client: sends the request, parses the status, headers and events.
+    Parsing follows the WHATWG rules (fields, multi-line data, comments, retry)."""
+
+    def __init__(self, server, topics, headers=None, query="", timeout=10.0, path="/events",
+                 rcvbuf=None):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:  # before connect, so the advertised window stays small
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect((server.host, server.port))
+        qs = "&".join(f"topic={t}" for t in topics)
+        if query:
+            qs = f"{qs}&{query}" if qs else query
+        lines = [f"GET {path}?{qs} HTTP/1.1", f"Host: {server.host}:{server.port}",
+                 "Accept: text/event-stream"]
+        for k, v in (headers or {}).items():
+            lines.append(f"{k}: {v}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.buf = b""
+        self.status, self.headers = self._read_head()
+        self.retry = None
+        self.comments = 0
+        self.closed = False
+
+    def _read_more(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            self.closed = True
+            raise EOFError("stream closed")
+        self.buf += chunk
+
+    def _read_head(self):
+        while b"\r\n\r\n" not in self.buf:
+            self._read_more()
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for line in lines[1:]:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+        return status, headers
+
+    def body(self):
+        """For non-200 answers: the JSON body."""
+        n = int(self.headers.get("content-length", "0"))
+        while len(self.buf) < n:
+            self._read_more()
+        return json.loads(self.buf[:n])
+
+    def next_event(self, timeout=10.0):
+        """Returns the next event as dict(id, event, data), or raises on timeout/EOF."""
+        self.sock.settimeout(timeout)
+        event = {"id": None, "event": "message", "data": []}
+        have_data = False
+        while True:
+            while b"\n" not in self.buf:
+                self._read_more()
+            line, self.buf = self.buf.split(b"\n", 1)
+            line = line.decode("utf-8")
+            if line.endswith("\r"):
+                line = line[:-1]
+            if line == "":
+                if have_data:
+                    event["data"] = "\n".join(event["data"])
+                    return event
+                event = {"id": None, "event": "message", "data": []}
+                continue
+            if line.startswith(":"):
+                self.comments += 1
+                continue
+            field, _, value = line.partition(":")
+            if value.startswith(" "):
+                value = value[1:]
+            if field == "data":
+                event["data"].append(value)
+                have_data = True
+            elif field == "id":
+                event["id"] = value
+            elif field == "event":
+                event["event"] = value
+            elif field == "retry":
+                self.retry = int(value)
+
+    def events(self, n, timeout=10.0):
+        return [self.next_event(timeout) for _ in range(n)]
+
+    def wait_closed(self, timeout=10.0):
+        """True when the server closes the stream within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                self._read_more()
+        except EOFError:
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class RedisServer:
+    """A throwaway redis-server on a free loopback port, no persistence."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}"
+        self.proc = None
+        self.dir = tempfile.mkdtemp(prefix="ssecast-redis-")
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self.ping, timeout=10, what="redis-server")
+        return self
+
+    def ping(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def cli(self, *args) -> str:
+        out = subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True,
+                             text=True, timeout=10)
+        return out.stdout.strip()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def server():
+    s = Server().start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def make_server():
+    started = []
+
+    def factory(**kw):
+        s = Server(**kw)
+        started.append(s)
+        return s
+
+    yield factory
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def redis_server():
+    r = RedisServer().start()
+    yield r
+    r.stop()
