@@ -117,6 +117,22 @@ net::awaitable<void> accept_loop(tcp::acceptor& acceptor, http::ServerContext& c
     }
 }
 
+/// Delivers everything in the shard's inbox to its hub, in order. Shard thread only.
+void drain_inbox(http::Shard& shard) {
+    thread_local std::vector<hub::EventPtr> batch;
+    shard.inbox.take(batch);
+    std::size_t delivered = 0;
+    std::size_t dropped = 0;
+    for (const auto& event : batch) {
+        const auto counts = shard.hub.dispatch(event);
+        delivered += counts.delivered;
+        dropped += counts.dropped;
+    }
+    batch.clear();
+    shard.counters->add(shard.counters->delivered, delivered);
+    shard.counters->add(shard.counters->dropped, dropped);
+}
+
 /// Bounded periodic work of one shard (Redis clientsCron style): stuck writers.
 net::awaitable<void> shard_cron(http::Shard& shard, const config::Config& cfg) {
     net::steady_timer timer(shard.ioc);
@@ -186,15 +202,13 @@ int run_server(const config::Config& cfg_in) {
         ctx.redis_status = backends.redis_status;
     }
 
-    // Fan-out: every event from the broker goes to every shard's hub, in broker order
-    // (io_context runs posted handlers FIFO).
+    // Fan-out: every event from the broker goes to every shard's inbox, in broker order; the
+    // shard drains its inbox in one handler per burst (see hub/inbox.hpp for why not post).
     backends.broker->start([&shards](const hub::EventPtr& event) {
         for (auto& s : shards) {
-            net::post(s->ioc, [event, shard = s.get()] {
-                const auto counts = shard->hub.dispatch(event);
-                shard->counters->add(shard->counters->delivered, counts.delivered);
-                shard->counters->add(shard->counters->dropped, counts.dropped);
-            });
+            if (s->inbox.push(event)) {
+                net::post(s->ioc, [shard = s.get()] { drain_inbox(*shard); });
+            }
         }
     });
 

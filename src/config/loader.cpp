@@ -140,9 +140,9 @@ void apply_env(Config& cfg, const std::map<std::string, std::string>& env) {
             // be ignored); other SSECAST_* variables (SSECAST_BIN in a test harness…) are not
             // configuration keys at all.
             const bool in_section = std::any_of(keys.begin(), keys.end(), [&](const auto& k) {
-                const std::string env = detail::env_name(k);
-                const auto section_end = env.find('_', 8);
-                return name.compare(0, section_end + 1, env, 0, section_end + 1) == 0;
+                const std::string known = detail::env_name(k);
+                const auto section_end = known.find('_', 8);
+                return name.compare(0, section_end + 1, known, 0, section_end + 1) == 0;
             });
             if (!in_section) {
                 continue;

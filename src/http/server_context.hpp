@@ -9,6 +9,7 @@
 #include "http/client_ip.hpp"
 #include "http/cors.hpp"
 #include "hub/hub.hpp"
+#include "hub/inbox.hpp"
 #include "metrics/metrics.hpp"
 #include "ratelimit/rate_limiter.hpp"
 #include "registry/client_registry.hpp"
@@ -28,6 +29,7 @@ struct Shard {
     std::size_t index = 0;
     boost::asio::io_context ioc{1};
     hub::Hub hub;
+    hub::EventInbox inbox; ///< events from the broker, in id order
     metrics::ShardCounters* counters = nullptr;
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Topic patterns, the index, fan-out dedupe, user targeting, slow consumers, handoff.
 #include "hub/hub.hpp"
+#include "hub/inbox.hpp"
 
 #include <gtest/gtest.h>
 
@@ -143,4 +144,16 @@ TEST(Subscriber, HandoffSkipsReplayAtOrBelowResumePoint) {
     s.begin_handoff();
     s.finish_handoff({ev(3, {"t"}), ev(4, {"t"})}, sse::EventId{3, 0});
     EXPECT_EQ(ids(s), std::vector<std::uint64_t>{4});
+}
+
+TEST(EventInbox, OneWakeUpPerBurstAndFifoOrder) {
+    EventInbox inbox;
+    EXPECT_TRUE(inbox.push(ev(1, {"t"})));
+    EXPECT_FALSE(inbox.push(ev(2, {"t"})));
+    std::vector<EventPtr> out;
+    inbox.take(out);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0]->id.ms, 1u);
+    EXPECT_EQ(out[1]->id.ms, 2u);
+    EXPECT_TRUE(inbox.push(ev(3, {"t"})));
 }
