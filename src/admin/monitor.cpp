@@ -13,8 +13,7 @@ std::string render_monitor(const MonitorInput& in) {
     doc["handler"] = in.handler;
     doc["instanceId"] = in.instance_id;
     doc["uptimeSeconds"] = in.uptime.count();
-    doc["local"] = {{"connections", in.local_connections},
-                    {"uniqueUsers", in.local_unique_users}};
+    doc["local"] = {{"connections", in.local_connections}, {"uniqueUsers", in.local_unique_users}};
     doc["global"] = {{"connections", in.global.connections},
                      {"uniqueUsers", in.global.unique_users},
                      {"instances", in.global.instances.size()}};
@@ -31,7 +30,7 @@ std::string render_monitor(const MonitorInput& in) {
     }
     doc["instances"] = std::move(instances);
     doc["redis"] = {{"status", in.redis_status}};
-    doc["rateLimit"] = {{"mode", in.rate_limit_fallback ? "local-fallback"
+    doc["rateLimit"] = {{"mode", in.rate_limit_fallback  ? "local-fallback"
                                  : in.handler == "redis" ? "global"
                                                          : "local"}};
     doc["events"] = {{"published", in.totals.published},

@@ -11,7 +11,7 @@
 namespace ssecast::admin {
 
 struct MonitorInput {
-    std::string handler;     ///< "memory" | "redis"
+    std::string handler; ///< "memory" | "redis"
     std::string instance_id;
     std::chrono::seconds uptime{0};
     std::size_t local_connections = 0;

@@ -136,8 +136,8 @@ void drain_inbox(http::Shard& shard) {
 /// Bounded periodic work of one shard (Redis clientsCron style): stuck writers.
 net::awaitable<void> shard_cron(http::Shard& shard, const config::Config& cfg) {
     net::steady_timer timer(shard.ioc);
-    const auto stuck_after = std::max<std::chrono::steady_clock::duration>(
-        std::chrono::seconds(30), cfg.sse.heartbeat * 2);
+    const auto stuck_after = std::max<std::chrono::steady_clock::duration>(std::chrono::seconds(30),
+                                                                           cfg.sse.heartbeat * 2);
     for (;;) {
         timer.expires_after(std::chrono::seconds(1));
         auto [ec] = co_await timer.async_wait(use_nothrow);
@@ -236,8 +236,8 @@ int run_server(const config::Config& cfg_in) {
     // Last-Event-ID), give in-flight work shutdown.grace_seconds, then stop.
     net::signal_set signals(shards.front()->ioc, SIGTERM, SIGINT);
     spdlog::info("ssecast {} listening on {} ({} mode, {} shard{}, instance {})", SSECAST_VERSION,
-                 cfg.http.listen, backends.broker->name(), shard_count,
-                 shard_count == 1 ? "" : "s", instance_id);
+                 cfg.http.listen, backends.broker->name(), shard_count, shard_count == 1 ? "" : "s",
+                 instance_id);
 
     int exit_code = 0;
     signals.async_wait([&](boost::system::error_code ec, int sig) {

@@ -118,7 +118,8 @@ int run_cli(int argc, char** argv, char** envp) {
     token->add_option("--subscribe", claims.subscribe, "allowed topic patterns (repeatable)");
     token->add_option("--publish", claims.publish, "topic patterns it may publish to");
     token->add_flag("--admin", claims.admin, "grant the admin API");
-    token->add_option("--ttl", ttl, "seconds until exp (0 = no exp)")->check(CLI::NonNegativeNumber);
+    token->add_option("--ttl", ttl, "seconds until exp (0 = no exp)")
+        ->check(CLI::NonNegativeNumber);
 
     auto* publish = cli.add_subcommand("publish", "Publish one event to a running hub");
     PublishArgs pub;

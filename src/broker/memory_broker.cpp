@@ -12,8 +12,8 @@ std::uint64_t unix_ms(std::chrono::system_clock::time_point t) {
 } // namespace
 
 MemoryBroker::MemoryBroker(const config::HistoryConfig& cfg, const Clock& clock)
-    : clock_(clock), history_(cfg.max_events, cfg.max_age, clock,
-                              sse::EventId{unix_ms(clock.system_now()), 0}) {}
+    : clock_(clock),
+      history_(cfg.max_events, cfg.max_age, clock, sse::EventId{unix_ms(clock.system_now()), 0}) {}
 
 void MemoryBroker::start(Deliver deliver) {
     const std::lock_guard lock(mutex_);
@@ -41,7 +41,9 @@ void MemoryBroker::publish(std::vector<hub::EventDraft> drafts, PublishDone done
     done(std::move(ids));
 }
 
-void MemoryBroker::replay(sse::EventId after, ReplayDone done) { done(history_.after(after)); }
+void MemoryBroker::replay(sse::EventId after, ReplayDone done) {
+    done(history_.after(after));
+}
 
 void MemoryBroker::stop() {
     const std::lock_guard lock(mutex_);

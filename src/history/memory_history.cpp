@@ -9,10 +9,9 @@ namespace ssecast::history {
 MemoryHistory::MemoryHistory(std::size_t max_events, std::chrono::seconds max_age,
                              const Clock& clock, sse::EventId lost_before)
     : max_events_(max_events), max_age_(max_age), clock_(clock),
-      evicted_through_(lost_before.seq > 0 ? sse::EventId{lost_before.ms, lost_before.seq - 1}
-                       : lost_before.ms > 0
-                           ? sse::EventId{lost_before.ms - 1, ~std::uint64_t{0}}
-                           : sse::EventId{}) {}
+      evicted_through_(lost_before.seq > 0  ? sse::EventId{lost_before.ms, lost_before.seq - 1}
+                       : lost_before.ms > 0 ? sse::EventId{lost_before.ms - 1, ~std::uint64_t{0}}
+                                            : sse::EventId{}) {}
 
 void MemoryHistory::append(hub::EventPtr event) {
     const std::lock_guard lock(mutex_);
@@ -37,9 +36,9 @@ Replay MemoryHistory::after(sse::EventId after) const {
     Replay replay;
     const std::lock_guard lock(mutex_);
     replay.lost = after < evicted_through_;
-    const auto first = std::upper_bound(
-        events_.begin(), events_.end(), after,
-        [](const sse::EventId& id, const hub::EventPtr& e) { return id < e->id; });
+    const auto first =
+        std::upper_bound(events_.begin(), events_.end(), after,
+                         [](const sse::EventId& id, const hub::EventPtr& e) { return id < e->id; });
     replay.events.assign(first, events_.end());
     return replay;
 }

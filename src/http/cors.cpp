@@ -7,9 +7,8 @@
 namespace ssecast::http {
 
 bool Cors::allowed(std::string_view origin) const {
-    return !origin.empty() && std::any_of(origins_.begin(), origins_.end(), [&](const auto& o) {
-        return o == "*" || o == origin;
-    });
+    return !origin.empty() && std::any_of(origins_.begin(), origins_.end(),
+                                          [&](const auto& o) { return o == "*" || o == origin; });
 }
 
 void Cors::apply(const Request& req, std::vector<std::pair<std::string, std::string>>& out) const {

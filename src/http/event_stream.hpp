@@ -19,13 +19,13 @@ namespace ssecast::http {
 /// server drains. Runs on `shard`'s thread; owns the socket. Registers with the hub before
 /// reading history (SPEC §Resume: replay, then live; no gap, no duplicate).
 boost::asio::awaitable<void> stream_events(boost::asio::ip::tcp::socket socket,
-                                           SubscribeRequest sub, Headers extra,
-                                           ServerContext& ctx, Shard& shard);
+                                           SubscribeRequest sub, Headers extra, ServerContext& ctx,
+                                           Shard& shard);
 
 /// The admin stats stream: `event: stats` with `render()`'s document once per second.
-boost::asio::awaitable<void> stream_stats(boost::asio::ip::tcp::socket socket, Headers extra,
-                                          ServerContext& ctx,
-                                          std::function<boost::asio::awaitable<std::string>()> render);
+boost::asio::awaitable<void>
+stream_stats(boost::asio::ip::tcp::socket socket, Headers extra, ServerContext& ctx,
+             std::function<boost::asio::awaitable<std::string>()> render);
 
 /// Periodic per-shard work: cut streams whose socket write has been stuck longer than
 /// `stuck_after` (the peer stopped reading or vanished). Call on the shard's thread.

@@ -29,9 +29,9 @@ TEST(ClientIp, ForwardedHeadersIgnoredFromUntrustedPeer) {
 
 TEST(ClientIp, TrustedProxyChainYieldsRightMostUntrustedHop) {
     auto proxies = TrustedProxies::parse({"10.0.0.0/8", "::1"}).value();
-    EXPECT_EQ(resolve_client_ip(ip::make_address("10.1.2.3"), "6.6.6.6, 1.2.3.4, 10.9.9.9", "",
-                                proxies),
-              "1.2.3.4");
+    EXPECT_EQ(
+        resolve_client_ip(ip::make_address("10.1.2.3"), "6.6.6.6, 1.2.3.4, 10.9.9.9", "", proxies),
+        "1.2.3.4");
     EXPECT_EQ(resolve_client_ip(ip::make_address("::1"), "", "for=\"[2001:db8::1]:4711\"", proxies),
               "2001:db8::1");
     EXPECT_EQ(resolve_client_ip(ip::make_address("10.1.2.3"), "garbage", "", proxies), "10.1.2.3");
@@ -64,16 +64,17 @@ TEST(PublishRequest, SingleEventWithDefaults) {
 
 TEST(PublishRequest, StringDataIsRaw) {
     PublishBatch b;
-    ASSERT_FALSE(parse_publish(R"({"topics":["a","b"],"type":"t","data":"line1\nline2","users":["42"]})",
-                               1024, publisher(), b));
+    ASSERT_FALSE(
+        parse_publish(R"({"topics":["a","b"],"type":"t","data":"line1\nline2","users":["42"]})",
+                      1024, publisher(), b));
     EXPECT_EQ(b.drafts[0].data, "line1\nline2");
     EXPECT_EQ(b.drafts[0].users, std::vector<std::string>{"42"});
 }
 
 TEST(PublishRequest, ArrayBody) {
     PublishBatch b;
-    ASSERT_FALSE(parse_publish(R"([{"topic":"a","data":1},{"topic":"b","data":2}])", 1024,
-                               publisher(), b));
+    ASSERT_FALSE(
+        parse_publish(R"([{"topic":"a","data":1},{"topic":"b","data":2}])", 1024, publisher(), b));
     EXPECT_TRUE(b.array);
     EXPECT_EQ(b.drafts.size(), 2u);
 }

@@ -64,7 +64,8 @@ std::optional<Failure> parse_one(const json::value& v, std::string_view where,
                             fmt::format("{}: 1-200 characters without CR, LF or NUL", field));
             }
         } else if (key == "data") {
-            draft.data = value.is_string() ? std::string(value.as_string()) : json::serialize(value);
+            draft.data =
+                value.is_string() ? std::string(value.as_string()) : json::serialize(value);
         } else if (key == "users") {
             if (auto f = read_string_list(value, field, draft.users)) {
                 return f;
@@ -77,17 +78,18 @@ std::optional<Failure> parse_one(const json::value& v, std::string_view where,
         }
     }
     if (!have_topics || draft.topics.empty()) {
-        return fail(errc::bad_topic, fmt::format("{}topics: at least one topic is required", where));
+        return fail(errc::bad_topic,
+                    fmt::format("{}topics: at least one topic is required", where));
     }
     for (std::size_t i = 0; i < draft.topics.size(); ++i) {
         if (!hub::is_valid_topic(draft.topics[i])) {
-            return fail(errc::bad_topic,
-                        fmt::format("{}topics[{}]: 1-200 characters of [A-Za-z0-9._:/@-]", where, i));
+            return fail(
+                errc::bad_topic,
+                fmt::format("{}topics[{}]: 1-200 characters of [A-Za-z0-9._:/@-]", where, i));
         }
         if (!auth::Authenticator::may_publish(who, draft.topics[i])) {
-            return fail(errc::forbidden,
-                        fmt::format("{}topics[{}]: not allowed to publish to '{}'", where, i,
-                                    draft.topics[i]));
+            return fail(errc::forbidden, fmt::format("{}topics[{}]: not allowed to publish to '{}'",
+                                                     where, i, draft.topics[i]));
         }
     }
     if (draft.data.size() > max_event_bytes) {

@@ -26,7 +26,9 @@ Response json_reply(unsigned status, std::string body) {
     return res;
 }
 
-Response failure_reply(const Failure& f) { return error_reply(f.code, f.message); }
+Response failure_reply(const Failure& f) {
+    return error_reply(f.code, f.message);
+}
 
 std::size_t limit_param(const Request& req) {
     const std::string_view text = req.param("limit");
@@ -93,9 +95,10 @@ bool is_admin_request(const Request& req, const ServerContext& ctx) {
     return ctx.auth.is_admin(req.header("authorization"));
 }
 
-net::awaitable<std::optional<Failure>>
-check_rate_limit(ServerContext& ctx, config::RateLimitEndpoint endpoint, const auth::Identity& who,
-                 const std::string& ip, Headers& headers) {
+net::awaitable<std::optional<Failure>> check_rate_limit(ServerContext& ctx,
+                                                        config::RateLimitEndpoint endpoint,
+                                                        const auth::Identity& who,
+                                                        const std::string& ip, Headers& headers) {
     if (!ctx.limiter.covers(endpoint)) {
         co_return std::nullopt;
     }
@@ -111,7 +114,8 @@ check_rate_limit(ServerContext& ctx, config::RateLimitEndpoint endpoint, const a
         headers.push_back(std::move(h));
     }
     if (!decision.allowed) {
-        co_return Failure{errc::rate_limited, "Rate limit exceeded; retry after Retry-After seconds."};
+        co_return Failure{errc::rate_limited,
+                          "Rate limit exceeded; retry after Retry-After seconds."};
     }
     co_return std::nullopt;
 }

@@ -53,10 +53,10 @@ Request to_request(const bhttp::request<bhttp::string_body>& msg, const tcp::end
     req.body = msg.body();
     req.client_ip = resolve_client_ip(peer.address(), req.header("x-forwarded-for"),
                                       req.header("forwarded"), ctx.proxies);
-    req.peer_is_loopback = peer.address().is_loopback() ||
-                           (peer.address().is_v6() && peer.address().to_v6().is_v4_mapped() &&
-                            net::ip::make_address_v4(net::ip::v4_mapped, peer.address().to_v6())
-                                .is_loopback());
+    req.peer_is_loopback =
+        peer.address().is_loopback() ||
+        (peer.address().is_v6() && peer.address().to_v6().is_v4_mapped() &&
+         net::ip::make_address_v4(net::ip::v4_mapped, peer.address().to_v6()).is_loopback());
     return req;
 }
 
@@ -104,7 +104,8 @@ std::optional<Response> read_error_reply(const boost::system::error_code& ec) {
         ec == net::error::operation_aborted || ec == bhttp::error::partial_message) {
         return std::nullopt;
     }
-    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) { // any parse error
+    if (ec.category() ==
+        bhttp::make_error_code(bhttp::error::bad_method).category()) { // any parse error
         return error_reply(errc::bad_request, "Malformed HTTP request: " + ec.message());
     }
     return std::nullopt;
@@ -147,9 +148,9 @@ net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, 
         }
         const auto per_user = ctx.cfg.limits.max_connections_per_user;
         if (per_user > 0 && ctx.registry.user_connections(sub.who.user_id) >= per_user) {
-            auto res = error_reply(errc::too_many_connections,
-                                   "Too many open streams for this user "
-                                   "(limits.max_connections_per_user).");
+            auto res =
+                error_reply(errc::too_many_connections, "Too many open streams for this user "
+                                                        "(limits.max_connections_per_user).");
             res.headers = std::move(headers);
             res.headers.emplace_back("Retry-After", "5");
             co_return res;

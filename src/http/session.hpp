@@ -14,7 +14,7 @@ namespace ssecast::http {
 /// takes the socket over. Bad requests get their JSON error; the head must arrive within
 /// http.header_timeout_seconds (slowloris), be at most http.max_header_bytes (431) and the
 /// body at most limits.max_body_bytes (413). Never throws for network or input errors.
-boost::asio::awaitable<void> serve_session(boost::asio::ip::tcp::socket socket,
-                                           ServerContext& ctx, Shard& shard);
+boost::asio::awaitable<void> serve_session(boost::asio::ip::tcp::socket socket, ServerContext& ctx,
+                                           Shard& shard);
 
 } // namespace ssecast::http

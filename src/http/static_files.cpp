@@ -65,14 +65,22 @@ $("sub").click();
 std::string_view content_type_for(std::string_view path) {
     const auto dot = path.rfind('.');
     const std::string_view ext = dot == std::string_view::npos ? "" : path.substr(dot + 1);
-    if (ext == "html") return "text/html; charset=utf-8";
-    if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
-    if (ext == "css") return "text/css; charset=utf-8";
-    if (ext == "svg") return "image/svg+xml";
-    if (ext == "json" || ext == "map") return "application/json";
-    if (ext == "png") return "image/png";
-    if (ext == "ico") return "image/x-icon";
-    if (ext == "woff2") return "font/woff2";
+    if (ext == "html")
+        return "text/html; charset=utf-8";
+    if (ext == "js" || ext == "mjs")
+        return "text/javascript; charset=utf-8";
+    if (ext == "css")
+        return "text/css; charset=utf-8";
+    if (ext == "svg")
+        return "image/svg+xml";
+    if (ext == "json" || ext == "map")
+        return "application/json";
+    if (ext == "png")
+        return "image/png";
+    if (ext == "ico")
+        return "image/x-icon";
+    if (ext == "woff2")
+        return "font/woff2";
     return "application/octet-stream";
 }
 

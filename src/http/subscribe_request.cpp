@@ -24,8 +24,9 @@ std::optional<Failure> parse_subscribe(const Request& req, const auth::Authentic
         return Failure{errc::bad_topic, "At least one topic query parameter is required."};
     }
     if (topics.size() > max_topics) {
-        return Failure{errc::bad_topic,
-                       fmt::format("At most {} topics per subscription (sse.max_topics).", max_topics)};
+        return Failure{
+            errc::bad_topic,
+            fmt::format("At most {} topics per subscription (sse.max_topics).", max_topics)};
     }
     for (const auto& text : topics) {
         auto pattern = hub::TopicPattern::parse(text);

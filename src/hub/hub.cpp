@@ -38,9 +38,14 @@ DispatchCounts Hub::dispatch(const EventPtr& event) {
                 return;
             }
             switch (sub->offer(event)) {
-            case Subscriber::Offer::queued: ++counts.delivered; break;
-            case Subscriber::Offer::overflow: ++counts.dropped; break;
-            case Subscriber::Offer::filtered: break;
+            case Subscriber::Offer::queued:
+                ++counts.delivered;
+                break;
+            case Subscriber::Offer::overflow:
+                ++counts.dropped;
+                break;
+            case Subscriber::Offer::filtered:
+                break;
             }
         });
     }

@@ -11,7 +11,9 @@ using namespace ssecast;
 using namespace ssecast::hub;
 
 namespace {
-TopicPattern pat(std::string_view s) { return TopicPattern::parse(s).value(); }
+TopicPattern pat(std::string_view s) {
+    return TopicPattern::parse(s).value();
+}
 
 EventPtr ev(std::uint64_t ms, std::vector<std::string> topics, std::vector<std::string> users = {},
             std::string data = "x") {

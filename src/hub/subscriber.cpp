@@ -65,7 +65,9 @@ Subscriber::Offer Subscriber::offer(const EventPtr& event) {
     return Offer::queued;
 }
 
-void Subscriber::begin_handoff() { in_handoff_ = true; }
+void Subscriber::begin_handoff() {
+    in_handoff_ = true;
+}
 
 Subscriber::Offer Subscriber::finish_handoff(const std::vector<EventPtr>& replay,
                                              std::optional<sse::EventId> resume_from) {

@@ -26,8 +26,8 @@ class Subscriber {
 
     /// `wake` is called (on this thread) whenever the writer has something new to do:
     /// frames were queued or the subscriber was closed. It must not re-enter the hub.
-    Subscriber(std::string user_id, std::vector<TopicPattern> patterns,
-               std::size_t max_queue_bytes, std::function<void()> wake);
+    Subscriber(std::string user_id, std::vector<TopicPattern> patterns, std::size_t max_queue_bytes,
+               std::function<void()> wake);
 
     /// True when `event` is for this subscription: a pattern matches one of its topics and
     /// it is not restricted to other users.

@@ -69,13 +69,14 @@ std::string Metrics::render_prometheus() const {
     sample(out, "ssecast_publish_rejected_total", global_.publish_rejected.load());
     family(out, "ssecast_rate_limit_requests_total", "counter",
            "Requests checked by a rate limit, by endpoint and outcome.");
-    fmt::format_to(std::back_inserter(out),
-                   "ssecast_rate_limit_requests_total{{endpoint=\"sse\",outcome=\"allowed\"}} {}\n"
-                   "ssecast_rate_limit_requests_total{{endpoint=\"sse\",outcome=\"limited\"}} {}\n"
-                   "ssecast_rate_limit_requests_total{{endpoint=\"publish\",outcome=\"allowed\"}} {}\n"
-                   "ssecast_rate_limit_requests_total{{endpoint=\"publish\",outcome=\"limited\"}} {}\n",
-                   global_.rate_allowed_sse.load(), global_.rate_limited_sse.load(),
-                   global_.rate_allowed_publish.load(), global_.rate_limited_publish.load());
+    fmt::format_to(
+        std::back_inserter(out),
+        "ssecast_rate_limit_requests_total{{endpoint=\"sse\",outcome=\"allowed\"}} {}\n"
+        "ssecast_rate_limit_requests_total{{endpoint=\"sse\",outcome=\"limited\"}} {}\n"
+        "ssecast_rate_limit_requests_total{{endpoint=\"publish\",outcome=\"allowed\"}} {}\n"
+        "ssecast_rate_limit_requests_total{{endpoint=\"publish\",outcome=\"limited\"}} {}\n",
+        global_.rate_allowed_sse.load(), global_.rate_limited_sse.load(),
+        global_.rate_allowed_publish.load(), global_.rate_limited_publish.load());
     family(out, "ssecast_redis_up", "gauge", "1 when the Redis connection is up (redis mode).");
     sample(out, "ssecast_redis_up", global_.redis_up.load());
 

@@ -9,8 +9,8 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ssecast::registry {

@@ -37,13 +37,16 @@ TEST(Encoder, DataCannotInjectFieldsOrEvents) {
 }
 
 TEST(Encoder, TypeAndIdLoseLineBreaks) {
-    EXPECT_EQ(encode_event("1\n-0", "a\r\nevent: b", "d"), "id: 1-0\nevent: aevent: b\ndata: d\n\n");
+    EXPECT_EQ(encode_event("1\n-0", "a\r\nevent: b", "d"),
+              "id: 1-0\nevent: aevent: b\ndata: d\n\n");
     EXPECT_TRUE(has_line_break("a\nb"));
     EXPECT_TRUE(has_line_break(std::string_view("a\0b", 3)));
     EXPECT_FALSE(has_line_break("ab"));
 }
 
-TEST(Encoder, Retry) { EXPECT_EQ(encode_retry(std::chrono::milliseconds(2500)), "retry: 2500\n\n"); }
+TEST(Encoder, Retry) {
+    EXPECT_EQ(encode_retry(std::chrono::milliseconds(2500)), "retry: 2500\n\n");
+}
 
 TEST(EventId, ParseAndFormat) {
     auto id = EventId::parse("1700000000000-42");
