@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libhiredis-dev libjwt-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev redis-server redis-tools curl
   python3 python3-pytest python3-pytest-timeout python3-requests python3-jwt
+  python3-prometheus-client
   nodejs npm
 )
 if [[ "${SSECAST_WITH_BROWSER:-0}" == 1 ]]; then
