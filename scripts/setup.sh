@@ -12,8 +12,11 @@ APT_PACKAGES=(
   libgtest-dev redis-server redis-tools curl
   python3 python3-pytest python3-pytest-timeout python3-requests python3-jwt
   python3-prometheus-client
-  nodejs npm
 )
+# Node.js: keep the one the machine has (Debian's npm package would replace a newer npm).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  APT_PACKAGES+=(nodejs npm)
+fi
 if [[ "${SSECAST_WITH_BROWSER:-0}" == 1 ]]; then
   APT_PACKAGES+=(chromium)
 fi
@@ -25,8 +28,9 @@ done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_opts=(-o DPkg::Lock::Timeout=600 -qq)
+  apt-get "${apt_opts[@]}" update
+  apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # npm packages, from the lock files (offline-reproducible).
