@@ -22,8 +22,8 @@ struct Backends {
     std::unique_ptr<broker::Broker> broker;
     std::unique_ptr<registry::ClientRegistry> registry;
     std::unique_ptr<ratelimit::RateLimiter> limiter;
-    std::function<bool()> ready;                ///< null = always ready
-    std::function<std::string()> redis_status;  ///< null = "disabled"
+    std::function<bool()> ready;               ///< null = always ready
+    std::function<std::string()> redis_status; ///< null = "disabled"
     /// Called once during drain, before the loops stop (redis: deregister the instance).
     std::function<boost::asio::awaitable<void>()> shutdown;
 };

@@ -18,8 +18,8 @@ rate_limit_headers(const Decision& d, std::string_view policy,
     h.emplace_back("X-RateLimit-Limit", std::to_string(d.limit));
     h.emplace_back("X-RateLimit-Remaining", std::to_string(d.remaining));
     h.emplace_back("X-RateLimit-Reset", std::to_string(reset_unix.count()));
-    h.emplace_back("RateLimit-Policy", fmt::format("\"{}\";q={};w={}", policy, d.limit,
-                                                   d.window.count()));
+    h.emplace_back("RateLimit-Policy",
+                   fmt::format("\"{}\";q={};w={}", policy, d.limit, d.window.count()));
     h.emplace_back("RateLimit",
                    fmt::format("\"{}\";r={};t={}", policy, d.remaining, d.reset_after.count()));
     if (!d.allowed) {

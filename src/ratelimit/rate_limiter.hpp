@@ -23,7 +23,7 @@ struct Check {
 
 /// The verdict, describing the policy closest to refusal (SPEC: headers of that one).
 struct Decision {
-    bool limited = false;   ///< some rule applies to this endpoint (headers are due)
+    bool limited = false; ///< some rule applies to this endpoint (headers are due)
     bool allowed = true;
     std::uint32_t limit = 0;
     std::uint32_t remaining = 0;
