@@ -4,6 +4,7 @@
 
 #include "broker/memory_broker.hpp"
 #include "common/clock.hpp"
+#include "ratelimit/memory_rate_limiter.hpp"
 
 #include <stdexcept>
 
@@ -18,7 +19,12 @@ Backends make_backends(const config::Config& cfg, const std::string& instance_id
     Backends b;
     b.broker = std::make_unique<broker::MemoryBroker>(cfg.history, SystemClock::instance());
     b.registry = std::make_unique<registry::MemoryRegistry>(instance_id);
-    b.limiter = std::make_unique<ratelimit::NoRateLimiter>();
+    if (cfg.rate_limits.empty()) {
+        b.limiter = std::make_unique<ratelimit::NoRateLimiter>();
+    } else {
+        b.limiter = std::make_unique<ratelimit::MemoryRateLimiter>(cfg.rate_limits,
+                                                                   SystemClock::instance());
+    }
     b.shutdown = []() -> boost::asio::awaitable<void> { co_return; };
     return b;
 }

@@ -125,7 +125,7 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, Hea
     shard.hub.add(&sub);
     counters.add(counters.connections);
     counters.add(counters.connects);
-    ctx.registry.connected(sub.user_id());
+    // Counted in the registry by start_stream (try_connect); uncounted below.
 
     std::string head = response_head(extra) + sse::encode_retry(cfg.sse.retry);
     auto [hec, hn] = co_await net::async_write(st->socket, net::buffer(head), use_nothrow);

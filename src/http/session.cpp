@@ -146,20 +146,21 @@ net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, 
             res.headers = std::move(headers);
             co_return res;
         }
-        const auto per_user = ctx.cfg.limits.max_connections_per_user;
-        if (per_user > 0 && ctx.registry.user_connections(sub.who.user_id) >= per_user) {
-            auto res =
-                error_reply(errc::too_many_connections, "Too many open streams for this user "
-                                                        "(limits.max_connections_per_user).");
-            res.headers = std::move(headers);
-            res.headers.emplace_back("Retry-After", "5");
-            co_return res;
-        }
     }
     if (ctx.open_streams.fetch_add(1, std::memory_order_relaxed) >=
         ctx.cfg.limits.max_connections) {
         ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
         auto res = error_reply(errc::over_capacity);
+        res.headers.emplace_back("Retry-After", "5");
+        co_return res;
+    }
+    // Check and count in one step, so simultaneous opens on two shards cannot both pass.
+    if (!stats &&
+        !ctx.registry.try_connect(sub.who.user_id, ctx.cfg.limits.max_connections_per_user)) {
+        ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
+        auto res = error_reply(errc::too_many_connections, "Too many open streams for this user "
+                                                           "(limits.max_connections_per_user).");
+        res.headers = std::move(headers);
         res.headers.emplace_back("Retry-After", "5");
         co_return res;
     }

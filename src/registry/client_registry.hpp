@@ -42,6 +42,16 @@ class ClientRegistry {
     virtual ~ClientRegistry() = default;
 
     virtual void connected(const std::string& user_id) = 0;
+    /// Counts a new stream of `user_id` unless it already has `max_per_user` (0 = no limit);
+    /// false = refused, nothing counted. The default checks then counts (not atomic across
+    /// threads); backends override it with one atomic step.
+    virtual bool try_connect(const std::string& user_id, std::size_t max_per_user) {
+        if (max_per_user > 0 && user_connections(user_id) >= max_per_user) {
+            return false;
+        }
+        connected(user_id);
+        return true;
+    }
     virtual void disconnected(const std::string& user_id) = 0;
     /// Open streams of `user_id` (global in redis mode, as of the last sync).
     virtual std::size_t user_connections(const std::string& user_id) const = 0;
@@ -54,6 +64,7 @@ class MemoryRegistry final : public ClientRegistry {
   public:
     explicit MemoryRegistry(std::string instance_id);
     void connected(const std::string& user_id) override;
+    bool try_connect(const std::string& user_id, std::size_t max_per_user) override;
     void disconnected(const std::string& user_id) override;
     std::size_t user_connections(const std::string& user_id) const override;
     void snapshot(std::size_t limit, SnapshotDone done) override;

@@ -24,6 +24,20 @@ void MemoryRegistry::connected(const std::string& user_id) {
     ++total_;
 }
 
+bool MemoryRegistry::try_connect(const std::string& user_id, std::size_t max_per_user) {
+    const std::lock_guard lock(mutex_);
+    auto& count = per_user_[user_id];
+    if (max_per_user > 0 && count >= max_per_user) {
+        if (count == 0) {
+            per_user_.erase(user_id);
+        }
+        return false;
+    }
+    ++count;
+    ++total_;
+    return true;
+}
+
 void MemoryRegistry::disconnected(const std::string& user_id) {
     const std::lock_guard lock(mutex_);
     const auto it = per_user_.find(user_id);
