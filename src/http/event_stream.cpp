@@ -158,9 +158,12 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, Hea
         watch_peer(st);
     }
 
+    // Idle streams are the common case: keep nothing in this frame that only set-up needed.
+    std::string().swap(head);
+    Headers().swap(extra);
+    req = SubscribeRequest();
+
     auto last_write = std::chrono::steady_clock::now();
-    std::vector<net::const_buffer> buffers;
-    buffers.reserve(kMaxFramesPerWrite);
     while (!hec && !sub.closed()) {
         if (sub.pending().empty()) {
             st->wake.expires_at(last_write + cfg.sse.heartbeat);
@@ -178,9 +181,11 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, Hea
             last_write = std::chrono::steady_clock::now();
             continue;
         }
-        buffers.clear();
-        const auto& pending = sub.pending();
+        // Allocated per write, not per stream: an idle stream holds no iovec array.
+        std::vector<net::const_buffer> buffers;
+        const auto pending = sub.pending();
         const std::size_t count = std::min(pending.size(), kMaxFramesPerWrite);
+        buffers.reserve(count);
         for (std::size_t i = 0; i < count; ++i) {
             buffers.emplace_back(net::buffer(pending[i]->frame));
         }
@@ -192,8 +197,9 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, Hea
             break;
         }
         last_write = std::chrono::steady_clock::now();
+        const auto written = sub.pending(); // re-read: the queue may have grown meanwhile
         for (std::size_t i = 0; i < count; ++i) {
-            counters.observe_latency(last_write - pending[i]->received_at);
+            counters.observe_latency(last_write - written[i]->received_at);
         }
         counters.add(counters.bytes_written, n);
         sub.consumed(count);

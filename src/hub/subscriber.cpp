@@ -55,7 +55,7 @@ Subscriber::Offer Subscriber::offer(const EventPtr& event) {
         held_.push_back(event);
         return Offer::queued;
     }
-    const bool was_empty = queue_.empty();
+    const bool was_empty = pending().empty();
     if (!enqueue(event)) {
         return Offer::overflow;
     }
@@ -106,14 +106,28 @@ Subscriber::Offer Subscriber::finish_handoff(const std::vector<EventPtr>& replay
 
 void Subscriber::push_control(EventPtr frame) {
     queued_bytes_ += frame->frame.size();
-    queue_.push_front(std::move(frame));
+    if (head_ > 0) {
+        queue_[--head_] = std::move(frame);
+    } else {
+        queue_.insert(queue_.begin(), std::move(frame));
+    }
     wake_();
 }
 
 void Subscriber::consumed(std::size_t count) {
-    for (std::size_t i = 0; i < count && !queue_.empty(); ++i) {
-        queued_bytes_ -= queue_.front()->frame.size();
-        queue_.pop_front();
+    for (std::size_t i = 0; i < count && head_ < queue_.size(); ++i) {
+        queued_bytes_ -= queue_[head_]->frame.size();
+        queue_[head_++].reset();
+    }
+    if (head_ == queue_.size()) {
+        queue_.clear(); // keeps capacity: a busy stream reuses it
+        head_ = 0;
+        if (queue_.capacity() > 256) {
+            queue_.shrink_to_fit(); // a burst is over; give the memory back
+        }
+    } else if (head_ >= 64 && head_ * 2 >= queue_.size()) {
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
     }
 }
 
