@@ -11,6 +11,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <fmt/format.h>
+
 #include <charconv>
 
 namespace ssecast::http {
@@ -115,7 +117,10 @@ net::awaitable<std::optional<Failure>> check_rate_limit(ServerContext& ctx,
     }
     if (!decision.allowed) {
         co_return Failure{errc::rate_limited,
-                          "Rate limit exceeded; retry after Retry-After seconds."};
+                          fmt::format("Rate limit exceeded: at most {} requests per {} s; retry in "
+                                      "{} s.",
+                                      decision.limit, decision.window.count(),
+                                      std::max<long>(1, decision.retry_after.count()))};
     }
     co_return std::nullopt;
 }

@@ -13,8 +13,10 @@ rate_limit_headers(const Decision& d, std::string_view policy,
     if (!d.limited) {
         return h;
     }
-    const auto reset_unix =
-        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch() + d.reset_after);
+    // Round "now" up, not down: a Reset that is early by a fraction of a second would send a
+    // client that trusts it straight into another refusal.
+    const auto now_ceil = std::chrono::ceil<std::chrono::seconds>(now.time_since_epoch());
+    const auto reset_unix = now_ceil + d.reset_after;
     h.emplace_back("X-RateLimit-Limit", std::to_string(d.limit));
     h.emplace_back("X-RateLimit-Remaining", std::to_string(d.remaining));
     h.emplace_back("X-RateLimit-Reset", std::to_string(reset_unix.count()));

@@ -3,7 +3,7 @@
 // playwright-core. Every process is started here and killed by PID; every wait is bounded.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -58,12 +58,12 @@ export async function waitFor(what, fn, timeoutMs = 10_000, everyMs = 100) {
 
 /**
  * Starts `${SSECAST_BIN} serve --listen 127.0.0.1:<port>` (memory mode) with extra env, waits for
- * /healthz, and returns { url, port, proc, logs, stop }. stop() sends SIGTERM to that PID, then
- * SIGKILL after 5 s.
+ * /healthz, and returns { url, port, proc, logs, stop }. `port`: a given one (to bring a hub back
+ * where it was), default a free one. stop() sends SIGTERM to that PID, then SIGKILL after 5 s.
  */
-export async function startSsecast(env = {}) {
+export async function startSsecast(env = {}, { port: wantedPort } = {}) {
   const bin = ssecastBin();
-  const port = await freePort();
+  const port = wantedPort ?? (await freePort());
   const logs = [];
   // ssecast refuses unknown SSECAST_* variables, and SSECAST_BIN itself is one: pass none of
   // ours through, only the ones this test sets.
@@ -218,4 +218,71 @@ export function run(cmd, args, cwd, timeoutMs = 180_000) {
       code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`));
     });
   });
+}
+
+/**
+ * A transparent HTTP proxy in front of `targetUrl` that logs every request it forwards:
+ * { method, path, start, at (ms, when the upstream answer arrived), status, retryAfter }.
+ * Responses are piped unbuffered (SSE streams pass through live). `dropStreams()` cuts every
+ * open response (as a network blip would), so the client has to reconnect.
+ */
+export async function startLoggingProxy(targetUrl) {
+  const target = new URL(targetUrl);
+  const log = [];
+  const open = new Set();
+  const server = createServer((req, res) => {
+    const entry = { method: req.method, path: req.url ?? '/', start: Date.now(), at: 0, status: 0, retryAfter: null };
+    log.push(entry);
+    const up = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (upRes) => {
+        entry.at = Date.now();
+        entry.status = upRes.statusCode ?? 0;
+        entry.retryAfter = upRes.headers['retry-after'] ?? null;
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        res.flushHeaders();
+        open.add(res);
+        res.once('close', () => open.delete(res));
+        upRes.pipe(res);
+        upRes.once('error', () => res.destroy());
+      },
+    );
+    up.once('error', () => {
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    });
+    res.once('close', () => up.destroy());
+    req.pipe(up);
+  });
+  const port = await freePort();
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    log,
+    dropStreams: () => {
+      const n = open.size;
+      for (const res of open) res.destroy();
+      return n;
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        for (const res of open) res.destroy();
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** One sample of a Prometheus counter from `${hubUrl}/metrics`, e.g. ('ssecast_x_total', {a: 'b'}). */
+export async function metricValue(hubUrl, name, labels = {}) {
+  const text = await (await fetch(`${hubUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const m = /^[^{\s]+(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const have = (m[1] ?? '').split(',').filter(Boolean);
+    if (want.every((w) => have.includes(w))) return Number(m[2]);
+  }
+  throw new Error(`${name}${JSON.stringify(labels)} not in /metrics`);
 }

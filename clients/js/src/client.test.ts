@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Unit level: SSEClient against a scripted fetch (the only place a fake server is used).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SSEClient } from './client.js';
 import { SSEAuthError, SSEHttpError, type SSEError } from './errors.js';
 import { fakeFetch, jsonResponse, manualTimers, settle, sseResponse, type FakeStream } from './test-support/fake-fetch.js';
@@ -108,6 +108,40 @@ describe('SSEClient', () => {
     client.close();
     expect(timers.pending.size).toBe(0);
   });
+
+  // The test above has jitter near its ceiling, where "≥ Retry-After" holds by luck of the draw.
+  // The bound that matters is with zero jitter and no minimum: the clock (the real timer API,
+  // faked) runs to 1 ms short of Retry-After with no new request, and the request comes at it.
+  for (const [status, retryAfter, label] of [
+    [429, '3', 'seconds'],
+    [503, 'Mon, 01 Jan 2024 00:00:03 GMT', 'an HTTP date'],
+  ] as const) {
+    it(`${status} with Retry-After as ${label}: no request before it has passed, even with zero jitter`, async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: Date.parse('2024-01-01T00:00:00Z') });
+      try {
+        const { fetch, calls } = fakeFetch(
+          () => jsonResponse(status, { error: 'rate_limited' }, { 'Retry-After': retryAfter }),
+          (c) => sseResponse(c).response,
+        );
+        const errors: SSEError[] = [];
+        const client = new SSEClient({ url: 'http://hub.test', topics: ['t'], fetch, random: () => 0, minDelayMs: 0 });
+        client.onError((e) => errors.push(e));
+        client.connect();
+        await vi.advanceTimersByTimeAsync(0);
+        expect(calls).toHaveLength(1);
+        expect((errors[0] as SSEHttpError).retryAfterMs).toBe(3000);
+        expect(client.status).toBe('reconnecting');
+        await vi.advanceTimersByTimeAsync(2999);
+        expect(calls).toHaveLength(1);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(calls).toHaveLength(2);
+        expect(client.status).toBe('open');
+        client.close();
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+  }
 
   it('503 without Retry-After still waits the minimum delay', async () => {
     const { fetch, timers } = setup(() => jsonResponse(503, { error: 'draining' }));

@@ -4,6 +4,8 @@
 export interface ChartSeries {
   name: string;
   color: string;
+  /** SVG stroke-dasharray, e.g. '6 4': keeps a series visible where it overlaps another. */
+  dash?: string;
   points: readonly (readonly [t: number, v: number])[];
 }
 
@@ -75,7 +77,9 @@ export function LineChart({ title, series, now, windowMs, unit = '' }: LineChart
               fill="none"
               stroke={s.color}
               strokeWidth={2}
+              strokeDasharray={s.dash}
               strokeLinejoin="round"
+              vectorEffect="non-scaling-stroke"
               points={s.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}
             />
           ) : null,

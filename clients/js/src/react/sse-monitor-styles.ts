@@ -33,6 +33,7 @@ export const SSE_MONITOR_CSS = `
 .ssm-login input{flex:1;min-width:0;font:inherit;padding:7px 10px;border:1px solid var(--line);border-radius:8px}
 .ssm-login input:focus{outline:2px solid var(--accent);outline-offset:-1px}
 .ssm-empty{color:var(--muted)}
+.ssm-stale{opacity:.5;filter:grayscale(.8);transition:opacity .2s,filter .2s}
 .ssm-cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px;margin-bottom:16px}
 .ssm-card{background:var(--panel);border:1px solid var(--line);border-radius:12px;padding:12px 14px;min-width:0}
 .ssm-card-label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em;font-weight:600}
@@ -74,5 +75,7 @@ export const SSE_MONITOR_CSS = `
   .ssm-card-value{font-size:19px}
   .ssm-charts,.ssm-tables{grid-template-columns:minmax(0,1fr)}
   .ssm-login-row{flex-direction:column}
+  /* The charts' viewBox is 600 wide and shrinks to ~340px here: size axis text in viewBox units. */
+  .ssm-axis{font-size:19px}
 }
 `;

@@ -49,6 +49,7 @@ const STATE_LABEL: Record<FeedState, string> = {
 };
 
 const n = (v: number) => v.toLocaleString('en-US');
+const plural = (v: number, word: string) => `${n(v)} ${word}${v === 1 ? '' : 's'}`;
 
 export function SSEMonitor(props: SSEMonitorProps) {
   const key = props.tokenStorageKey ?? 'ssecast.adminToken';
@@ -100,7 +101,7 @@ export function SSEMonitor(props: SSEMonitorProps) {
           <i />
           {stateText}
         </span>
-        {token && (
+        {token && !askToken && (
           <div className="ssm-actions">
             <label className="ssm-toggle">
               <input
@@ -154,7 +155,8 @@ export function SSEMonitor(props: SSEMonitorProps) {
       ) : !stats ? (
         <p className="ssm-empty">{feed.state === 'unreachable' ? 'No data yet.' : 'Waiting for the first figures…'}</p>
       ) : (
-        <>
+        // While the hub is unreachable the last figures stay, dimmed: visibly not live.
+        <div className={feed.state === 'unreachable' ? 'ssm-body ssm-stale' : 'ssm-body'} data-testid="figures">
           <section className="ssm-cards">
             <Card label="Instance" value={stats.instanceId} testId="instance-id" sub={`up ${formatDuration(stats.uptimeSeconds)}`} />
             <Card label="Handler" value={stats.handler} testId="handler" />
@@ -168,13 +170,13 @@ export function SSEMonitor(props: SSEMonitorProps) {
               label="Local connections"
               value={n(stats.local.connections)}
               testId="local-connections"
-              sub={`${n(stats.local.uniqueUsers)} unique users`}
+              sub={`${plural(stats.local.uniqueUsers, 'unique user')}`}
             />
             <Card
               label="Global connections"
               value={n(stats.global.connections)}
               testId="global-connections"
-              sub={`${n(stats.global.uniqueUsers)} users · ${n(stats.global.instances)} instance${stats.global.instances === 1 ? '' : 's'}`}
+              sub={`${plural(stats.global.uniqueUsers, 'user')} · ${plural(stats.global.instances, 'instance')}`}
             />
             <Card
               label="Events published"
@@ -192,7 +194,7 @@ export function SSEMonitor(props: SSEMonitorProps) {
               windowMs={windowMs}
               series={[
                 { name: 'global', color: '#2563eb', points: samples.map((s) => [s.t, s.globalConnections] as const) },
-                { name: 'local', color: '#16a34a', points: samples.map((s) => [s.t, s.localConnections] as const) },
+                { name: 'local', color: '#16a34a', dash: '6 4', points: samples.map((s) => [s.t, s.localConnections] as const) },
               ]}
             />
             <LineChart
@@ -263,7 +265,7 @@ export function SSEMonitor(props: SSEMonitorProps) {
           <footer className="ssm-footer">
             Updated {feed.updatedAt ? new Date(feed.updatedAt).toLocaleTimeString() : '—'}
           </footer>
-        </>
+        </div>
       )}
     </div>
   );
