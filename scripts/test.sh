@@ -34,6 +34,9 @@ if [[ -f web/admin/package.json ]]; then
   (cd web/admin && npm run --silent check)
 fi
 
+step "fuzz: every libFuzzer target for 10 s (docs/reliability.md has the long runs)"
+scripts/fuzz.sh 10
+
 step "build (asan: AddressSanitizer + UBSan)"
 scripts/build.sh asan
 

@@ -34,7 +34,8 @@ const unsigned char* key_bytes(std::string_view secret) {
 
 result<boost::json::object> verify_hs256(std::string_view token, std::string_view secret) {
     if (secret.empty() || secret.size() > INT_MAX || token.empty() ||
-        token.size() > kMaxTokenBytes) {
+        token.size() > kMaxTokenBytes || token.find('\0') != std::string_view::npos) {
+        // A NUL would end the C string libjwt reads: bytes after it would go unchecked.
         return errc::unauthorized;
     }
     const std::string nul_terminated(token); // libjwt wants a C string

@@ -53,7 +53,11 @@ void apply_rate_limits(Config& cfg, const std::string& path, const toml::node& n
         const auto& tbl = *(*arr)[i].as_table();
         const std::string name = "rate_limit[" + std::to_string(i) + "]";
         RateLimitRule rule;
-        for (const auto& [key, value] : tbl) {
+        for (const auto& entry : tbl) {
+            // Plain references (not structured bindings) so lambdas can capture them on
+            // every compiler (clang 14 cannot capture a binding; the fuzz build uses it).
+            const auto& key = entry.first;
+            const auto& value = entry.second;
             const auto specs = detail::rule_key_table();
             const auto spec = std::find_if(specs.begin(), specs.end(),
                                            [&](const auto& s) { return s.name == key.str(); });
@@ -120,7 +124,9 @@ void apply_text(Config& cfg, const detail::KeySpec& spec, const std::string& sou
 }
 
 void apply_env(Config& cfg, const std::map<std::string, std::string>& env) {
-    for (const auto& [name, value] : env) {
+    for (const auto& entry : env) {
+        const std::string& name = entry.first; // not a binding: captured by lambdas below
+        const std::string& value = entry.second;
         if (!name.starts_with("SSECAST_") || name == "SSECAST_CONFIG") {
             continue;
         }

@@ -59,9 +59,10 @@ std::optional<Failure> parse_one(const json::value& v, std::string_view where,
                 return fail(errc::bad_request, fmt::format("{}: expected a string", field));
             }
             draft.type = std::string(value.as_string());
-            if (draft.type.empty() || draft.type.size() > 200 || sse::has_line_break(draft.type)) {
+            if (draft.type.empty() || draft.type.size() > 200 ||
+                sse::has_control_character(draft.type)) {
                 return fail(errc::bad_request,
-                            fmt::format("{}: 1-200 characters without CR, LF or NUL", field));
+                            fmt::format("{}: 1-200 characters, no control characters", field));
             }
         } else if (key == "data") {
             draft.data =

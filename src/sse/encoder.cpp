@@ -21,6 +21,22 @@ bool has_line_break(std::string_view s) noexcept {
     return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
 }
 
+bool has_control_character(std::string_view s) noexcept {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7F) {
+            return true;
+        }
+        if (c == 0xC2 && i + 1 < s.size()) {
+            const auto next = static_cast<unsigned char>(s[i + 1]);
+            if (next >= 0x80 && next <= 0x9F) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 std::string encode_event(std::string_view id, std::string_view type, std::string_view data) {
     std::string out;
     out.reserve(id.size() + type.size() + data.size() + 32);

@@ -24,4 +24,9 @@ std::string encode_retry(std::chrono::milliseconds retry);
 /// True when `s` contains CR, LF or NUL (publish rejects such ids/types with 400).
 bool has_line_break(std::string_view s) noexcept;
 
+/// True when `s` contains any control character: C0 (incl. CR, LF, NUL, ESC), DEL, or a C1
+/// control encoded in UTF-8 (U+0080..U+009F). Event types are names, never text with
+/// controls in it; publish refuses them with 400.
+bool has_control_character(std::string_view s) noexcept;
+
 } // namespace ssecast::sse

@@ -80,3 +80,13 @@ TEST(EventIdGenerator, StrictlyIncreasingEvenWhenClockStepsBack) {
     gen.raise_floor(EventId{5000, 3});
     EXPECT_EQ(gen.next(1002), (EventId{5000, 4}));
 }
+
+TEST(Encoder, ControlCharacters) {
+    EXPECT_TRUE(has_control_character("a\x1b[31m"));
+    EXPECT_TRUE(has_control_character("a\x07"));
+    EXPECT_TRUE(has_control_character("a\x7f"));
+    EXPECT_TRUE(has_control_character("a\xc2\x85")); // U+0085 NEL
+    EXPECT_FALSE(has_control_character("order.updated"));
+    EXPECT_FALSE(has_control_character("caf\xc3\xa9")); // é is fine
+    EXPECT_FALSE(has_control_character("\xc2\xa0"));    // U+00A0 is not a control
+}
