@@ -5,27 +5,45 @@
 #include "broker/memory_broker.hpp"
 #include "common/clock.hpp"
 #include "ratelimit/memory_rate_limiter.hpp"
+#include "redis/redis_backends.hpp"
 
 #include <stdexcept>
 
 namespace ssecast::app {
 
+namespace {
+/// Bound on deregistering from Redis during drain (SIGTERM must exit within the grace).
+constexpr std::chrono::milliseconds kDeregisterTimeout{1500};
+} // namespace
+
 Backends make_backends(const config::Config& cfg, const std::string& instance_id,
-                       metrics::Metrics& /*metrics*/, boost::asio::io_context& /*ioc*/) {
-    if (cfg.redis_mode()) {
-        throw std::runtime_error("redis.url: redis mode is not built yet (issue #3); remove "
-                                 "--redis / redis.url to run in memory mode");
-    }
+                       metrics::Metrics& metrics, boost::asio::io_context& ioc) {
     Backends b;
-    b.broker = std::make_unique<broker::MemoryBroker>(cfg.history, SystemClock::instance());
-    b.registry = std::make_unique<registry::MemoryRegistry>(instance_id);
+    if (cfg.redis_mode()) {
+        // All Redis I/O runs on `ioc` (shard 0); redis/redis_backends.hpp has the threading.
+        auto node = redis::make_redis_node(cfg, instance_id, metrics, ioc);
+        auto* broker = node->broker.get();
+        auto* registry = node->registry.get();
+        b.broker = std::move(node->broker);
+        b.registry = std::move(node->registry);
+        b.ready = [broker] { return broker->ready(); };
+        b.redis_status = [broker] { return broker->status(); };
+        // Destroyed first (Backends' last member), so the ingest consumer goes before the
+        // broker it publishes through.
+        b.shutdown = [node, registry]() -> boost::asio::awaitable<void> {
+            co_await redis::shutdown_node(*node->ingest, *registry, kDeregisterTimeout);
+        };
+    } else {
+        b.broker = std::make_unique<broker::MemoryBroker>(cfg.history, SystemClock::instance());
+        b.registry = std::make_unique<registry::MemoryRegistry>(instance_id);
+        b.shutdown = []() -> boost::asio::awaitable<void> { co_return; };
+    }
     if (cfg.rate_limits.empty()) {
         b.limiter = std::make_unique<ratelimit::NoRateLimiter>();
     } else {
         b.limiter = std::make_unique<ratelimit::MemoryRateLimiter>(cfg.rate_limits,
                                                                    SystemClock::instance());
     }
-    b.shutdown = []() -> boost::asio::awaitable<void> { co_return; };
     return b;
 }
 

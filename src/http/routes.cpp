@@ -142,7 +142,7 @@ net::awaitable<std::string> monitor_document(ServerContext& ctx, std::size_t lim
         in.global.connections = in.local_connections;
         in.global.instances.push_back({ctx.instance_id, in.local_connections, {}});
     }
-    in.local_unique_users = in.global.unique_users; // refined by the redis registry
+    in.local_unique_users = ctx.registry.local_unique_users();
     co_return admin::render_monitor(in);
 }
 

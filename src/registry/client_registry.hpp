@@ -53,6 +53,8 @@ class ClientRegistry {
         return true;
     }
     virtual void disconnected(const std::string& user_id) = 0;
+    /// Distinct users with a stream on this instance.
+    virtual std::size_t local_unique_users() const = 0;
     /// Open streams of `user_id` (global in redis mode, as of the last sync).
     virtual std::size_t user_connections(const std::string& user_id) const = 0;
     /// The global view, `limit` users at most; `done` runs once on any thread.
@@ -67,6 +69,7 @@ class MemoryRegistry final : public ClientRegistry {
     bool try_connect(const std::string& user_id, std::size_t max_per_user) override;
     void disconnected(const std::string& user_id) override;
     std::size_t user_connections(const std::string& user_id) const override;
+    std::size_t local_unique_users() const override;
     void snapshot(std::size_t limit, SnapshotDone done) override;
 
   private:

@@ -56,6 +56,11 @@ std::size_t MemoryRegistry::user_connections(const std::string& user_id) const {
     return it == per_user_.end() ? 0 : it->second;
 }
 
+std::size_t MemoryRegistry::local_unique_users() const {
+    const std::lock_guard lock(mutex_);
+    return per_user_.size();
+}
+
 void MemoryRegistry::snapshot(std::size_t limit, SnapshotDone done) {
     RegistrySnapshot snap;
     {

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+// One Redis connection that keeps itself alive: connect timeout, command timeouts,
+// reconnect with exponential backoff and full jitter (hiredis 0.14 has no timeouts).
+#pragma once
+
+#include "common/errc.hpp"
+#include "config/endpoints.hpp"
+#include "redis/reply.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+struct redisAsyncContext;
+
+namespace ssecast::redis {
+
+struct ConnectionOptions {
+    std::string name; ///< for log lines: "commands", "subscriber", "ingest"
+    config::RedisEndpoint endpoint;
+    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds command_timeout{3000};
+    std::chrono::milliseconds backoff_base{100};
+    std::chrono::milliseconds backoff_cap{5000};
+};
+
+/// A self-healing hiredis connection bound to one io_context.
+///
+/// Threading: every member except up() must be called on the io_context's thread, and
+/// every callback (replies, push messages, up/down handlers) runs on that thread.
+/// Ownership: create() returns a shared_ptr; internal timers hold weak references, so
+/// dropping the last shared_ptr (after stop()) ends everything.
+class Connection : public std::enable_shared_from_this<Connection> {
+  public:
+    using Done = std::function<void(result<Reply>)>;
+    using PushHandler = std::function<void(const Reply&)>;
+
+    static std::shared_ptr<Connection> create(boost::asio::io_context& ioc, ConnectionOptions opts);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    /// Starts connecting (posted: safe from any thread before the loop runs).
+    void start();
+    /// Closes the connection for good. Pending commands complete with
+    /// errc::backend_unavailable before stop() returns; no reconnect afterwards.
+    void stop();
+
+    /// Connected and usable. Thread-safe.
+    bool up() const noexcept { return up_.load(std::memory_order_acquire); }
+
+    /// Runs after each successful (re)connect, in registration order.
+    void on_up(std::function<void()> fn) { up_handlers_.push_back(std::move(fn)); }
+    /// Runs after each loss of an established connection, with the reason.
+    void on_down(std::function<void(const std::string&)> fn) {
+        down_handlers_.push_back(std::move(fn));
+    }
+
+    /// Sends one command. `done` runs exactly once: with the reply (a Redis error reply is
+    /// a value), errc::backend_unavailable if the connection is down or drops before the
+    /// reply, or errc::timeout after `timeout` (default command_timeout), in which case the
+    /// connection is also dropped and re-established (an unanswered command means a dead
+    /// link). When down, `done` runs synchronously inside this call.
+    void command(std::vector<std::string> args, Done done,
+                 std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+
+    /// SUBSCRIBE `channels`; `on_message` gets every push reply (["subscribe", ch, n],
+    /// ["message", ch, payload]) until the connection drops. Call from an on_up handler;
+    /// after a reconnect, subscribe again. A subscribed connection takes no other command.
+    void subscribe(const std::vector<std::string>& channels, PushHandler on_message);
+
+  private:
+    enum class State { idle, connecting, connected, stopped };
+    struct Pending {
+        Done done;
+        std::chrono::steady_clock::time_point deadline;
+    };
+
+    Connection(boost::asio::io_context& ioc, ConnectionOptions opts);
+    void connect();
+    void retry_later(const std::string& why, bool was_connected);
+    void complete(std::uint64_t id, result<Reply> r);
+    void sweep_timeouts();
+    void arm_sweep();
+    void drop(const std::string& why);
+
+    static void on_connect_cb(const redisAsyncContext* ac, int status);
+    static void on_disconnect_cb(const redisAsyncContext* ac, int status);
+    static void on_reply_cb(redisAsyncContext* ac, void* reply, void* privdata);
+    static void on_push_cb(redisAsyncContext* ac, void* reply, void* privdata);
+
+    boost::asio::io_context& ioc_;
+    const ConnectionOptions opts_;
+    redisAsyncContext* ctx_ = nullptr;
+    State state_ = State::idle;
+    bool closing_ = false; ///< the context is being freed: refuse new commands
+    std::atomic<bool> up_{false};
+    unsigned attempt_ = 0;
+    std::string drop_reason_;
+    boost::asio::steady_timer connect_timer_;
+    boost::asio::steady_timer retry_timer_;
+    boost::asio::steady_timer sweep_timer_;
+    bool sweep_armed_ = false;
+    std::uint64_t next_id_ = 1;
+    std::map<std::uint64_t, Pending> pending_;
+    PushHandler push_;
+    std::vector<std::function<void()>> up_handlers_;
+    std::vector<std::function<void(const std::string&)>> down_handlers_;
+    std::minstd_rand rng_;
+};
+
+/// The delay before reconnect attempt `attempt` (0-based): full jitter, uniform in
+/// [base/2, min(cap, base·2^attempt)], so a fleet never retries in lockstep and never spins.
+std::chrono::milliseconds backoff_delay(unsigned attempt, std::chrono::milliseconds base,
+                                        std::chrono::milliseconds cap, std::minstd_rand& rng);
+
+} // namespace ssecast::redis

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+// Event (de)serialisation for Redis.
+#include "redis/event_codec.hpp"
+
+#include "hub/topic.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace ssecast::redis {
+
+namespace json = boost::json;
+
+namespace {
+
+json::array to_array(const std::vector<std::string>& v) {
+    json::array a;
+    a.reserve(v.size());
+    for (const auto& s : v) {
+        a.emplace_back(s);
+    }
+    return a;
+}
+
+bool read_strings(const json::value* v, std::vector<std::string>& out) {
+    if (v == nullptr) {
+        return true;
+    }
+    if (!v->is_array()) {
+        return false;
+    }
+    for (const auto& e : v->get_array()) {
+        if (!e.is_string()) {
+            return false;
+        }
+        out.emplace_back(e.get_string());
+    }
+    return true;
+}
+
+bool valid_type(std::string_view t) {
+    return !t.empty() && t.size() <= 200 &&
+           t.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+result<hub::EventDraft> parse_one(const json::value& v, std::size_t max_event_bytes) {
+    if (!v.is_object()) {
+        return errc::bad_request;
+    }
+    const auto& o = v.get_object();
+    hub::EventDraft d;
+    if (const auto* topic = o.if_contains("topic"); topic != nullptr) {
+        if (!topic->is_string()) {
+            return errc::bad_topic;
+        }
+        d.topics.emplace_back(topic->get_string());
+    }
+    if (!read_strings(o.if_contains("topics"), d.topics)) {
+        return errc::bad_topic;
+    }
+    if (d.topics.empty()) {
+        return errc::bad_topic;
+    }
+    for (const auto& t : d.topics) {
+        if (!hub::is_valid_topic(t)) {
+            return errc::bad_topic;
+        }
+    }
+    if (const auto* type = o.if_contains("type"); type != nullptr) {
+        if (!type->is_string() || !valid_type(type->get_string())) {
+            return errc::bad_request;
+        }
+        d.type = std::string(type->get_string());
+    }
+    if (const auto* data = o.if_contains("data"); data != nullptr) {
+        d.data = data->is_string() ? std::string(data->get_string()) : json::serialize(*data);
+    }
+    if (d.data.size() > max_event_bytes) {
+        return errc::payload_too_large;
+    }
+    if (!read_strings(o.if_contains("users"), d.users)) {
+        return errc::bad_request;
+    }
+    return d;
+}
+
+} // namespace
+
+std::string encode_stored(const hub::EventDraft& draft, std::uint64_t published_ms) {
+    json::object o;
+    o["type"] = draft.type;
+    o["topics"] = to_array(draft.topics);
+    o["users"] = to_array(draft.users);
+    o["data"] = draft.data;
+    o["ts"] = published_ms;
+    return json::serialize(o);
+}
+
+result<StoredEvent> decode_stored(std::string_view text) {
+    boost::system::error_code ec;
+    const json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) {
+        return errc::bad_json;
+    }
+    const auto& o = v.get_object();
+    StoredEvent out;
+    const auto* type = o.if_contains("type");
+    const auto* data = o.if_contains("data");
+    if (type == nullptr || !type->is_string() || data == nullptr || !data->is_string() ||
+        !read_strings(o.if_contains("topics"), out.draft.topics) ||
+        !read_strings(o.if_contains("users"), out.draft.users)) {
+        return errc::bad_json;
+    }
+    out.draft.type = std::string(type->get_string());
+    out.draft.data = std::string(data->get_string());
+    if (const auto* ts = o.if_contains("ts"); ts != nullptr && ts->is_number()) {
+        out.published_ms = ts->to_number<std::uint64_t>(ec);
+    }
+    return out;
+}
+
+hub::EventPtr to_event(sse::EventId id, const StoredEvent& stored) {
+    const auto sys_now = std::chrono::system_clock::now();
+    const auto steady_now = std::chrono::steady_clock::now();
+    auto published_at = sys_now;
+    auto received_at = steady_now;
+    if (stored.published_ms != 0) {
+        published_at = std::chrono::system_clock::time_point(
+            std::chrono::milliseconds(static_cast<std::int64_t>(stored.published_ms)));
+        const auto age = sys_now - published_at;
+        if (age > std::chrono::system_clock::duration::zero() && age < std::chrono::minutes(1)) {
+            received_at = steady_now - std::chrono::duration_cast<std::chrono::nanoseconds>(age);
+        }
+    }
+    return hub::make_event(id, stored.draft, published_at, received_at);
+}
+
+result<std::vector<hub::EventDraft>> parse_ingest(std::string_view body,
+                                                  std::size_t max_event_bytes) {
+    boost::system::error_code ec;
+    const json::value v = json::parse(body, ec);
+    if (ec) {
+        return errc::bad_json;
+    }
+    std::vector<hub::EventDraft> drafts;
+    if (v.is_array()) {
+        if (v.get_array().empty()) {
+            return errc::bad_request;
+        }
+        for (const auto& e : v.get_array()) {
+            auto d = parse_one(e, max_event_bytes);
+            if (!d) {
+                return d.error();
+            }
+            drafts.push_back(std::move(*d));
+        }
+    } else {
+        auto d = parse_one(v, max_event_bytes);
+        if (!d) {
+            return d.error();
+        }
+        drafts.push_back(std::move(*d));
+    }
+    return drafts;
+}
+
+} // namespace ssecast::redis

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+// The ingest list consumer.
+#include "redis/ingest_consumer.hpp"
+
+#include "redis/event_codec.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+
+namespace ssecast::redis {
+
+using namespace std::chrono_literals;
+
+namespace {
+constexpr auto kBlockSeconds = "1"; // BLMOVE server-side timeout
+constexpr auto kBlockTimeout = 4s;  // client-side: the block plus slack
+constexpr auto kRetryAfter = 500ms; // after a failed publish
+constexpr int kRecoverBatch = 100;  // processing-list items re-published per round
+} // namespace
+
+IngestConsumer::IngestConsumer(boost::asio::io_context& ioc, const Keys& keys,
+                               std::size_t max_event_bytes, std::shared_ptr<Connection> conn,
+                               std::shared_ptr<Connection> commands, RedisBroker& broker)
+    : keys_(keys), max_event_bytes_(max_event_bytes), conn_(std::move(conn)),
+      cmd_(std::move(commands)), broker_(broker), retry_timer_(ioc) {
+    conn_->on_up([this] { recover(++gen_); });
+    conn_->on_down([this](const std::string&) { ++gen_; });
+}
+
+IngestConsumer::~IngestConsumer() {
+    stop();
+    cmd_->stop(); // pending publish/LREM callbacks capture `this`: finish them now
+}
+
+void IngestConsumer::start() {
+    conn_->start();
+}
+
+void IngestConsumer::stop() {
+    stopped_ = true;
+    ++gen_;
+    retry_timer_.cancel();
+    conn_->stop();
+}
+
+void IngestConsumer::recover(std::uint64_t gen) {
+    if (stopped_ || gen != gen_) {
+        return;
+    }
+    // Items popped before a crash or outage but not published yet.
+    conn_->command({"LRANGE", keys_.processing, "0", std::to_string(kRecoverBatch - 1)},
+                   [this, gen](result<Reply> r) {
+                       if (gen != gen_ || stopped_) {
+                           return;
+                       }
+                       if (!r || !r->is_array()) {
+                           retry_soon(gen);
+                           return;
+                       }
+                       std::deque<std::string> items;
+                       for (auto& e : r->elements) {
+                           items.push_back(std::move(e.str));
+                       }
+                       if (items.empty()) {
+                           pop(gen);
+                       } else {
+                           handle(gen, std::move(items));
+                       }
+                   });
+}
+
+void IngestConsumer::pop(std::uint64_t gen) {
+    if (stopped_ || gen != gen_) {
+        return;
+    }
+    conn_->command(
+        {"BLMOVE", keys_.ingest, keys_.processing, "LEFT", "RIGHT", kBlockSeconds},
+        [this, gen](result<Reply> r) {
+            if (gen != gen_ || stopped_) {
+                return;
+            }
+            if (!r || r->is_error()) {
+                if (r) {
+                    spdlog::error("redis ingest BLMOVE failed: {}", r->str);
+                }
+                retry_soon(gen);
+                return;
+            }
+            if (r->is_nil()) {
+                pop(gen); // block timed out: wait again
+                return;
+            }
+            handle(gen, std::deque<std::string>{std::move(r->str)});
+        },
+        kBlockTimeout);
+}
+
+void IngestConsumer::handle(std::uint64_t gen, std::deque<std::string> items) {
+    if (stopped_ || gen != gen_) {
+        return;
+    }
+    if (items.empty()) {
+        recover(gen); // the processing list may hold more; when empty, back to BLMOVE
+        return;
+    }
+    std::string item = std::move(items.front());
+    items.pop_front();
+    auto drafts = parse_ingest(item, max_event_bytes_);
+    if (!drafts) {
+        spdlog::warn("redis ingest: dropping an invalid item from {} ({}): {:.200}", keys_.ingest,
+                     to_string(static_cast<errc>(drafts.error().value())), item);
+        cmd_->command({"LREM", keys_.processing, "1", item},
+                      [this, gen, items = std::move(items)](result<Reply> r) mutable {
+                          if (!r) {
+                              retry_soon(gen);
+                              return;
+                          }
+                          handle(gen, std::move(items));
+                      });
+        return;
+    }
+    broker_.publish_ingested(
+        std::move(*drafts), std::move(item),
+        [this, gen, items = std::move(items)](result<std::vector<sse::EventId>> r) mutable {
+            if (!r) {
+                // Still in the processing list: recovered once Redis answers again.
+                retry_soon(gen);
+                return;
+            }
+            handle(gen, std::move(items));
+        });
+}
+
+void IngestConsumer::retry_soon(std::uint64_t gen) {
+    retry_timer_.expires_after(kRetryAfter);
+    retry_timer_.async_wait([this, gen](boost::system::error_code ec) {
+        if (!ec) {
+            recover(gen);
+        }
+    });
+}
+
+} // namespace ssecast::redis

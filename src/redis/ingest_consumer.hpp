@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+// Publishing without HTTP: backends RPUSH events onto the `<prefix>ingest` list; every
+// instance competes for items with BLMOVE into its own processing list, and the publish
+// script removes the item from there in the same atomic step that stores and fans it out.
+#pragma once
+
+#include "redis/connection.hpp"
+#include "redis/keys.hpp"
+#include "redis/redis_broker.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <string>
+
+namespace ssecast::redis {
+
+/// Exactly once across instances: an item is either in `ingest`, in one instance's
+/// processing list, or published (the script's LREM and XADD/PUBLISH are one step). Items
+/// left in a dead instance's processing list are moved back by the cleanup script; on
+/// reconnect an instance first re-publishes what is still in its own list.
+/// Threading: everything on the io_context's thread. Destroy after that loop stopped.
+class IngestConsumer {
+  public:
+    /// `conn` is a dedicated connection (BLMOVE blocks it); `commands` the shared one.
+    IngestConsumer(boost::asio::io_context& ioc, const Keys& keys, std::size_t max_event_bytes,
+                   std::shared_ptr<Connection> conn, std::shared_ptr<Connection> commands,
+                   RedisBroker& broker);
+    ~IngestConsumer();
+
+    void start();
+    /// Stops taking items (the connection is closed; an item already popped stays in the
+    /// processing list for deregistration or cleanup to requeue).
+    void stop();
+
+  private:
+    void recover(std::uint64_t gen);
+    void handle(std::uint64_t gen, std::deque<std::string> items);
+    void pop(std::uint64_t gen);
+    void retry_soon(std::uint64_t gen);
+
+    const Keys keys_;
+    const std::size_t max_event_bytes_;
+    std::shared_ptr<Connection> conn_;
+    std::shared_ptr<Connection> cmd_;
+    RedisBroker& broker_;
+    boost::asio::steady_timer retry_timer_;
+    std::uint64_t gen_ = 0; ///< bumped per (re)connect: a stale loop stops itself
+    bool stopped_ = false;
+};
+
+} // namespace ssecast::redis

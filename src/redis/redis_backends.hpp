@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+// Assembles redis mode: three connections (commands, subscriber, ingest), the broker, the
+// registry and the ingest consumer. app/backends.cpp turns this into app::Backends.
+#pragma once
+
+#include "config/config.hpp"
+#include "metrics/metrics.hpp"
+#include "redis/ingest_consumer.hpp"
+#include "redis/redis_broker.hpp"
+#include "redis/redis_registry.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <string>
+
+namespace ssecast::redis {
+
+/// Everything redis mode runs. All Redis I/O happens on the io_context passed to
+/// make_redis_node (shard 0's loop); every callback into the rest of the program
+/// (Broker deliver/done, registry snapshot done) runs on that loop's thread.
+/// Destroy `ingest` first, then `registry`, then `broker` (make_backends' order), and only
+/// after that loop stopped running; destroying any of them stops the shared `commands`
+/// connection (its pending callbacks complete with an error first).
+struct RedisNode {
+    std::unique_ptr<RedisBroker> broker;
+    std::unique_ptr<RedisRegistry> registry;
+    std::unique_ptr<IngestConsumer> ingest;
+};
+
+/// Drain step (app's Backends::shutdown): stop taking ingest items, then remove this
+/// instance from Redis, waiting at most `timeout`. Runs on the Redis loop.
+boost::asio::awaitable<void> shutdown_node(IngestConsumer& ingest, RedisRegistry& registry,
+                                           std::chrono::milliseconds timeout);
+
+/// Builds and starts (connections begin once the loop runs) redis mode for `cfg`. Throws
+/// std::runtime_error naming redis.url if the URL does not parse (config validated it).
+std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
+                                           const std::string& instance_id,
+                                           metrics::Metrics& metrics, boost::asio::io_context& ioc);
+
+} // namespace ssecast::redis

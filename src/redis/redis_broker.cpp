@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: MIT
+// Redis broker: publish script, replay script, subscriber with gap fill, readiness ping.
+#include "redis/redis_broker.hpp"
+
+#include "redis/event_codec.hpp"
+#include "redis/scripts.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace ssecast::redis {
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Ping period and how fresh the last round trip must be for ready().
+constexpr auto kPingEvery = 1s;
+constexpr auto kReadyWindow = 3s;
+/// Live messages held during a gap fill before giving up on order (memory bound).
+constexpr std::size_t kMaxHeld = 100000;
+
+std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::uint64_t unix_ms_now() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+/// The "e" field of one XRANGE entry ([id, [field, value, ...]]).
+const std::string* entry_payload(const Reply& entry) {
+    if (!entry.is_array() || entry.elements.size() != 2 || !entry.elements[1].is_array()) {
+        return nullptr;
+    }
+    const auto& fields = entry.elements[1].elements;
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i].str == "e") {
+            return &fields[i + 1].str;
+        }
+    }
+    return nullptr;
+}
+
+} // namespace
+
+RedisBroker::RedisBroker(net::io_context& ioc, const config::Config& cfg, const Keys& keys,
+                         metrics::Metrics& metrics, std::shared_ptr<Connection> commands,
+                         std::shared_ptr<Connection> subscriber)
+    : ioc_(ioc), cfg_(cfg), keys_(keys), metrics_(metrics), cmd_(std::move(commands)),
+      sub_(std::move(subscriber)), publish_script_(Script::create(lua::kPublish)),
+      replay_script_(Script::create(lua::kReplay)), ping_timer_(ioc) {
+    sub_->on_up([this] { on_subscriber_up(); });
+    sub_->on_down([this](const std::string&) {
+        filling_ = false;
+        held_.clear();
+        update_gauge();
+    });
+    cmd_->on_up([this] { update_gauge(); });
+    cmd_->on_down([this](const std::string&) { update_gauge(); });
+}
+
+RedisBroker::~RedisBroker() {
+    stop();
+}
+
+void RedisBroker::start(Deliver deliver) {
+    net::post(ioc_, [this, deliver = std::move(deliver)]() mutable {
+        deliver_ = std::move(deliver);
+        arm_ping();
+    });
+    sub_->start();
+    cmd_->start();
+}
+
+void RedisBroker::stop() {
+    if (stopped_) {
+        return;
+    }
+    stopped_ = true;
+    deliver_ = nullptr;
+    ping_timer_.cancel();
+    sub_->stop();
+    cmd_->stop();
+    metrics_.global().redis_up.store(0, std::memory_order_relaxed);
+}
+
+bool RedisBroker::ready() const noexcept {
+    return cmd_->up() && sub_->up() &&
+           steady_ns() - last_pong_ns_.load(std::memory_order_relaxed) <
+               std::chrono::duration_cast<std::chrono::nanoseconds>(kReadyWindow).count();
+}
+
+std::string RedisBroker::status() const {
+    return cmd_->up() && sub_->up() ? "connected" : "disconnected";
+}
+
+void RedisBroker::update_gauge() {
+    const bool up = cmd_->up() && sub_->up();
+    metrics_.global().redis_up.store(up ? 1 : 0, std::memory_order_relaxed);
+}
+
+void RedisBroker::publish(std::vector<hub::EventDraft> drafts, PublishDone done) {
+    net::post(ioc_, [this, drafts = std::move(drafts), done = std::move(done)]() mutable {
+        run_publish(std::move(drafts), std::string(), std::move(done));
+    });
+}
+
+void RedisBroker::publish_ingested(std::vector<hub::EventDraft> drafts, std::string item,
+                                   PublishDone done) {
+    run_publish(std::move(drafts), std::move(item), std::move(done));
+}
+
+void RedisBroker::run_publish(std::vector<hub::EventDraft> drafts, std::string item,
+                              PublishDone done) {
+    if (stopped_ || !cmd_->up()) {
+        done(errc::backend_unavailable);
+        return;
+    }
+    const auto ms = unix_ms_now();
+    std::vector<std::string> args;
+    args.reserve(5 + drafts.size());
+    args.push_back(keys_.events);
+    args.push_back(std::to_string(cfg_.history.max_events));
+    args.push_back(std::to_string(cfg_.history.max_age.count() * 1000));
+    args.push_back(floor_.str());
+    args.push_back(std::move(item));
+    for (const auto& d : drafts) {
+        args.push_back(encode_stored(d, ms));
+    }
+    publish_script_->eval(
+        *cmd_, {keys_.stream, keys_.last_id, keys_.origin, keys_.processing, keys_.trimmed}, args,
+        [this, done = std::move(done)](result<Reply> r) {
+            if (!r) {
+                done(r.error());
+                return;
+            }
+            if (!r->is_array()) {
+                spdlog::error("redis publish script failed: {}", r->str);
+                done(errc::backend_unavailable);
+                return;
+            }
+            std::vector<sse::EventId> ids;
+            ids.reserve(r->elements.size());
+            for (const auto& e : r->elements) {
+                const auto id = sse::EventId::parse(e.str);
+                if (!id) {
+                    spdlog::error("redis publish script returned a bad id '{}'", e.str);
+                    done(errc::internal);
+                    return;
+                }
+                ids.push_back(*id);
+                floor_ = std::max(floor_, *id);
+            }
+            done(std::move(ids));
+        });
+}
+
+void RedisBroker::replay(sse::EventId after, ReplayDone done) {
+    net::post(ioc_, [this, after, done = std::move(done)]() mutable {
+        if (stopped_ || !cmd_->up()) {
+            done(errc::backend_unavailable);
+            return;
+        }
+        replay_script_->eval(
+            *cmd_, {keys_.stream, keys_.origin, keys_.trimmed},
+            {after.str(), std::to_string(cfg_.history.max_events)},
+            [done = std::move(done)](result<Reply> r) {
+                if (!r) {
+                    done(r.error());
+                    return;
+                }
+                if (!r->is_array() || r->elements.size() != 2 || !r->elements[1].is_array()) {
+                    spdlog::error("redis replay script failed: {}", r->str);
+                    done(errc::backend_unavailable);
+                    return;
+                }
+                history::Replay out;
+                out.lost = r->elements[0].integer != 0;
+                for (const auto& entry : r->elements[1].elements) {
+                    const auto* payload = entry_payload(entry);
+                    const auto id = sse::EventId::parse(
+                        entry.elements.empty() ? std::string_view() : entry.elements[0].str);
+                    if (payload == nullptr || !id) {
+                        continue;
+                    }
+                    if (auto stored = decode_stored(*payload)) {
+                        out.events.push_back(to_event(*id, *stored));
+                    }
+                }
+                done(std::move(out));
+            });
+    });
+}
+
+void RedisBroker::on_subscriber_up() {
+    update_gauge();
+    sub_->subscribe({keys_.events, keys_.ping}, [this](const Reply& r) { on_push(r); });
+}
+
+void RedisBroker::on_push(const Reply& r) {
+    if (!r.is_array() || r.elements.size() < 3) {
+        return;
+    }
+    const std::string& kind = r.elements[0].str;
+    const std::string& channel = r.elements[1].str;
+    if (kind == "subscribe") {
+        if (channel == keys_.events) {
+            spdlog::info("redis subscribed to {}", channel);
+            fill_gap();
+        } else if (channel == keys_.ping) {
+            cmd_->command({"PUBLISH", keys_.ping, "1"}, [](result<Reply>) {}); // ready sooner
+        }
+        return;
+    }
+    if (kind != "message") {
+        return;
+    }
+    if (channel == keys_.ping) {
+        last_pong_ns_.store(steady_ns(), std::memory_order_relaxed);
+        return;
+    }
+    if (channel != keys_.events) {
+        return;
+    }
+    if (filling_) {
+        if (held_.size() < kMaxHeld) {
+            held_.push_back(r.elements[2].str);
+        }
+        return;
+    }
+    deliver_payload(r.elements[2].str);
+}
+
+void RedisBroker::fill_gap() {
+    // Events published while this subscription was down are in the stream: deliver them
+    // first, then the live ones held meanwhile (ids ≤ last delivered are dropped).
+    if (last_delivered_ == sse::EventId{}) {
+        return; // first subscription: nothing was delivered, so nothing was missed
+    }
+    filling_ = true;
+    cmd_->command({"XRANGE", keys_.stream, "(" + last_delivered_.str(), "+", "COUNT",
+                   std::to_string(cfg_.history.max_events)},
+                  [this](result<Reply> r) {
+                      if (!filling_) {
+                          return; // the subscription dropped again meanwhile
+                      }
+                      if (r && r->is_array()) {
+                          deliver_entries(*r);
+                      } else {
+                          spdlog::warn("redis: could not read events missed while the "
+                                       "subscription was down; live delivery resumes");
+                      }
+                      filling_ = false;
+                      while (!held_.empty()) {
+                          const std::string payload = std::move(held_.front());
+                          held_.pop_front();
+                          deliver_payload(payload);
+                      }
+                  });
+}
+
+void RedisBroker::deliver_entries(const Reply& entries) {
+    for (const auto& entry : entries.elements) {
+        const auto* payload = entry_payload(entry);
+        if (payload != nullptr) {
+            deliver_payload(entry.elements[0].str + " " + *payload);
+        }
+    }
+}
+
+void RedisBroker::deliver_payload(const std::string& payload) {
+    const auto space = payload.find(' ');
+    const auto id = sse::EventId::parse(std::string_view(payload).substr(0, space));
+    if (space == std::string::npos || !id) {
+        spdlog::warn("redis: ignoring a malformed message on {}", keys_.events);
+        return;
+    }
+    if (*id <= last_delivered_) {
+        return; // already delivered (gap fill overlap)
+    }
+    auto stored = decode_stored(std::string_view(payload).substr(space + 1));
+    if (!stored) {
+        spdlog::warn("redis: ignoring event {} with a malformed body", id->str());
+        return;
+    }
+    last_delivered_ = *id;
+    floor_ = std::max(floor_, *id);
+    if (deliver_) {
+        deliver_(to_event(*id, *stored));
+    }
+}
+
+void RedisBroker::arm_ping() {
+    ping_timer_.expires_after(kPingEvery);
+    ping_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || stopped_) {
+            return;
+        }
+        if (cmd_->up() && sub_->up()) {
+            cmd_->command({"PUBLISH", keys_.ping, "1"}, [](result<Reply>) {});
+        }
+        update_gauge();
+        arm_ping();
+    });
+}
+
+} // namespace ssecast::redis

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// Broker over Redis: a capped stream for shared history and ids, pub/sub for fan-out, both
+// written by one Lua script so an event is stored iff it is fanned out (docs/redis.md).
+#pragma once
+
+#include "broker/broker.hpp"
+#include "config/config.hpp"
+#include "metrics/metrics.hpp"
+#include "redis/connection.hpp"
+#include "redis/keys.hpp"
+#include "redis/script.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace ssecast::redis {
+
+/// Implements broker::Broker's ordering guarantees across instances:
+///  - ids are assigned inside the publish script (Redis runs scripts one at a time), so
+///    they increase in publish order everywhere, and never go below the newest id this
+///    instance has seen, even after Redis lost its data;
+///  - the script XADDs and PUBLISHes together: stored iff fanned out;
+///  - one subscriber connection per instance delivers in channel (= id) order; after a
+///    resubscribe the gap is filled from the stream, and ids ≤ the last delivered one
+///    are dropped, so `deliver` sees each event once.
+/// Threading: all Redis I/O and every callback (`deliver`, `done`) run on the io_context
+/// given to the constructor (shard 0's loop). publish()/replay() may be called from any
+/// thread; they post to that loop. Destroy only after that loop stopped running.
+class RedisBroker final : public broker::Broker {
+  public:
+    /// `commands` is shared with the registry; `subscriber` is this broker's own.
+    RedisBroker(boost::asio::io_context& ioc, const config::Config& cfg, const Keys& keys,
+                metrics::Metrics& metrics, std::shared_ptr<Connection> commands,
+                std::shared_ptr<Connection> subscriber);
+    ~RedisBroker() override;
+
+    void start(Deliver deliver) override;
+    /// errc::backend_unavailable at once while the command connection is down (→ 503).
+    void publish(std::vector<hub::EventDraft> drafts, PublishDone done) override;
+    /// Fails (errc::backend_unavailable / timeout) while Redis is unreachable.
+    void replay(sse::EventId after, ReplayDone done) override;
+    void stop() override;
+    std::string_view name() const noexcept override { return "redis"; }
+
+    /// A PUBLISH → receive round trip on this instance's ping channel succeeded within
+    /// the last few seconds (a dead subscription makes the node not ready). Thread-safe.
+    bool ready() const noexcept;
+    /// "connected" when both connections are up, else "disconnected". Thread-safe.
+    std::string status() const;
+
+    /// Publishes `drafts` while removing `item` from this instance's ingest processing
+    /// list in the same script; `done` gets an empty id list when the item was no longer
+    /// there (already requeued or published). Call on the io_context thread.
+    void publish_ingested(std::vector<hub::EventDraft> drafts, std::string item, PublishDone done);
+
+  private:
+    void run_publish(std::vector<hub::EventDraft> drafts, std::string item, PublishDone done);
+    void on_subscriber_up();
+    void on_push(const Reply& r);
+    void fill_gap();
+    void deliver_payload(const std::string& payload);
+    void deliver_entries(const Reply& entries);
+    void arm_ping();
+    void update_gauge();
+
+    boost::asio::io_context& ioc_;
+    const config::Config& cfg_;
+    const Keys keys_;
+    metrics::Metrics& metrics_;
+    std::shared_ptr<Connection> cmd_;
+    std::shared_ptr<Connection> sub_;
+    std::shared_ptr<Script> publish_script_;
+    std::shared_ptr<Script> replay_script_;
+    boost::asio::steady_timer ping_timer_;
+    // Loop-thread state.
+    Deliver deliver_;
+    sse::EventId floor_;           ///< newest id seen (published or delivered)
+    sse::EventId last_delivered_;  ///< newest id handed to deliver_
+    bool filling_ = false;         ///< gap fill after a resubscribe in progress
+    std::deque<std::string> held_; ///< live messages held back while filling
+    bool stopped_ = false;
+    // Read from any thread.
+    std::atomic<std::int64_t> last_pong_ns_{0}; ///< steady clock, ns since epoch
+};
+
+} // namespace ssecast::redis

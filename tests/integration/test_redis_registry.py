@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: MIT
+# Redis mode, SPEC §sse-monitor and issue #3 §Registry: global stats summed over instances,
+# cleanup after kill -9 within two TTLs, convergence after a reconnect storm.
+import socket
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import wait_until
+from test_redis_support import PREFIX, Cluster, auth, cluster, token  # noqa: F401
+
+
+def counts(doc):
+    return {u["userId"]: u["connections"] for u in doc["perUser"]}
+
+
+def test_global_stats_are_summed_over_instances(cluster):
+    a, b, c = cluster.servers
+    streams = [a.subscribe("x", headers=auth("alice")), a.subscribe("x", headers=auth("bob")),
+               b.subscribe("x", headers=auth("alice"))]
+    streams += [c.subscribe("x", headers=auth("carol")) for _ in range(3)]
+    assert all(s.status == 200 for s in streams)
+
+    def settled():
+        doc = cluster.monitor(0)
+        return doc if doc["global"]["connections"] == 6 else None
+
+    doc = wait_until(settled, timeout=5, what="global connections = 6")
+    assert doc["handler"] == "redis"
+    assert doc["instanceId"] == "i0"
+    assert doc["redis"]["status"] == "connected"
+    assert doc["local"]["connections"] == 2
+    assert doc["global"] == {"connections": 6, "uniqueUsers": 3, "instances": 3}
+    assert doc["perUser"][0] == {"userId": "carol", "connections": 3}
+    assert counts(doc) == {"carol": 3, "alice": 2, "bob": 1}
+    per_instance = {i["instanceId"]: i["connections"] for i in doc["instances"]}
+    assert per_instance == {"i0": 2, "i1": 1, "i2": 3}
+    assert all(0 <= i["lastSeenSeconds"] <= 3 for i in doc["instances"])
+    # Every instance answers the same global view.
+    wait_until(lambda: cluster.monitor(2)["global"]["connections"] == 6, timeout=3)
+    assert cluster.servers[2].admin("/api/admin/sse-monitor?limit=1").json()["perUser"] == [
+        {"userId": "carol", "connections": 3}]
+    for s in streams:
+        s.close()
+    wait_until(lambda: cluster.monitor(1)["global"]["connections"] == 0, timeout=5,
+               what="counts back to zero")
+
+
+def test_kill_9_instance_is_cleaned_up_within_two_ttls():
+    ttl = 3
+    c = Cluster(env={"SSECAST_REDIS_HEARTBEAT_SECONDS": "1",
+                     "SSECAST_REDIS_INSTANCE_TTL_SECONDS": str(ttl)})
+    try:
+        c.wait_ready()
+        a, b, victim = c.servers
+        keep = [a.subscribe("k", headers=auth("alice"))]
+        doomed = [victim.subscribe("k", headers=auth("dave")) for _ in range(4)]
+        wait_until(lambda: c.monitor(0)["global"]["connections"] == 5, timeout=5)
+        assert c.redis.cli("HGET", PREFIX + "instance:i2:users", "dave") == "4"
+        victim.kill()  # SIGKILL: no deregistration
+        killed_at = time.monotonic()
+
+        def gone():
+            doc = c.monitor(0)
+            ids = {i["instanceId"] for i in doc["instances"]}
+            return (doc["global"]["connections"] == 1 and ids == {"i0", "i1"}
+                    and c.redis.cli("EXISTS", PREFIX + "instance:i2:users") == "0"
+                    and c.redis.cli("ZSCORE", PREFIX + "instances", "i2") == "")
+
+        wait_until(gone, timeout=2 * ttl + 2, interval=0.1, what="dead instance cleaned")
+        assert time.monotonic() - killed_at <= 2 * ttl
+        logs = a.logs() + b.logs()
+        assert logs.count("instance i2 stopped heartbeating") == 1  # one survivor did it
+        # The other survivor's cached view (≤ 1 s old) catches up too.
+        wait_until(lambda: counts(c.monitor(1)) == {"alice": 1}, timeout=2.5)
+        for s in keep + doomed:
+            s.close()
+    finally:
+        c.stop()
+
+
+def _storm(server, users, cycles, errors):
+    tokens = {u: token(u) for u in users}
+    try:
+        for i in range(cycles):
+            user = users[i % len(users)]
+            with socket.create_connection((server.host, server.port), timeout=10) as sock:
+                sock.sendall((f"GET /events?topic=storm HTTP/1.1\r\nHost: x\r\n"
+                              f"Authorization: Bearer {tokens[user]}\r\n\r\n").encode())
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                if not head.startswith(b"HTTP/1.1 200"):
+                    errors.append(head[:80])
+    except Exception as e:  # noqa: BLE001 - reported by the test
+        errors.append(repr(e))
+
+
+def test_reconnect_storm_converges_to_true_counts(cluster):
+    users = [f"s{i}" for i in range(10)]
+    # Long-lived streams that must survive the storm: 2 per user on instance 0, 1 on 1.
+    steady = [cluster.servers[0].subscribe("storm", headers=auth(u)) for u in users for _ in (0, 1)]
+    steady += [cluster.servers[1].subscribe("storm", headers=auth(u)) for u in users]
+    errors = []
+    threads = [threading.Thread(target=_storm, args=(s, users, 350, errors))
+               for s in cluster.servers for _ in range(2)]  # 6 × 350 = 2,100 connect/close
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+    def converged():
+        doc = cluster.monitor(2)
+        return doc if (doc["global"]["connections"] == 30
+                       and counts(doc) == {u: 3 for u in users}) else None
+
+    doc = wait_until(converged, timeout=10, interval=0.2, what="registry converged")
+    assert {i["instanceId"]: i["connections"] for i in doc["instances"]} == {
+        "i0": 20, "i1": 10, "i2": 0}
+    for i in range(3):
+        stored = cluster.redis.cli("HGETALL", f"{PREFIX}instance:i{i}:users").split()
+        stored = dict(zip(stored[::2], map(int, stored[1::2])))
+        assert stored == ({u: 2 for u in users} if i == 0 else
+                          {u: 1 for u in users} if i == 1 else {})
+    for s in steady:
+        s.close()
