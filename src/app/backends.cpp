@@ -26,6 +26,7 @@ Backends make_backends(const config::Config& cfg, const std::string& instance_id
         auto* registry = node->registry.get();
         b.broker = std::move(node->broker);
         b.registry = std::move(node->registry);
+        b.limiter = std::move(node->limiter); // null without rules: NoRateLimiter below
         b.ready = [broker] { return broker->ready(); };
         b.redis_status = [broker] { return broker->status(); };
         // Destroyed first (Backends' last member), so the ingest consumer goes before the
@@ -38,9 +39,10 @@ Backends make_backends(const config::Config& cfg, const std::string& instance_id
         b.registry = std::make_unique<registry::MemoryRegistry>(instance_id);
         b.shutdown = []() -> boost::asio::awaitable<void> { co_return; };
     }
-    if (cfg.rate_limits.empty()) {
+    // redis mode with rules already has its RedisRateLimiter (global, local fallback inside).
+    if (!b.limiter && cfg.rate_limits.empty()) {
         b.limiter = std::make_unique<ratelimit::NoRateLimiter>();
-    } else {
+    } else if (!b.limiter) {
         b.limiter = std::make_unique<ratelimit::MemoryRateLimiter>(cfg.rate_limits,
                                                                    SystemClock::instance());
     }

@@ -134,6 +134,7 @@ net::awaitable<std::string> monitor_document(ServerContext& ctx, std::size_t lim
     in.totals = ctx.metrics.totals();
     in.local_connections = in.totals.connections;
     in.redis_status = ctx.redis_status();
+    in.rate_limit_fallback = ctx.limiter.local_fallback();
     auto snap = co_await await_callback<result<registry::RegistrySnapshot>>(
         [&](auto done) { ctx.registry.snapshot(limit, std::move(done)); });
     if (snap) {

@@ -79,6 +79,9 @@ std::string Metrics::render_prometheus() const {
         global_.rate_allowed_publish.load(), global_.rate_limited_publish.load());
     family(out, "ssecast_redis_up", "gauge", "1 when the Redis connection is up (redis mode).");
     sample(out, "ssecast_redis_up", global_.redis_up.load());
+    family(out, "ssecast_rate_limit_fallback", "gauge",
+           "1 while rate limits are enforced per instance because Redis is unreachable.");
+    sample(out, "ssecast_rate_limit_fallback", global_.rate_limit_fallback.load());
 
     family(out, "ssecast_publish_to_write_seconds", "histogram",
            "Time from publish to the SSE frame being written to a subscriber socket.");

@@ -44,6 +44,7 @@ struct GlobalCounters {
     std::atomic<std::uint64_t> rate_allowed_sse{0};
     std::atomic<std::uint64_t> rate_allowed_publish{0};
     std::atomic<std::uint64_t> redis_up{0};
+    std::atomic<std::uint64_t> rate_limit_fallback{0}; ///< gauge: limits per instance (outage)
     std::atomic<std::uint64_t> bugs{0};
 };
 

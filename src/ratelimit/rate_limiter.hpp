@@ -41,6 +41,9 @@ class RateLimiter {
     /// True when some rule covers `endpoint` (so the caller can skip check() entirely).
     virtual bool covers(config::RateLimitEndpoint endpoint) const noexcept = 0;
     virtual void check(const Check& check, Done done) = 0;
+    /// True while a global (Redis) limiter decides per instance because its backend is
+    /// unreachable (the monitor's rateLimit.mode "local-fallback"). Thread-safe.
+    virtual bool local_fallback() const noexcept { return false; }
 };
 
 /// No rules configured: everything allowed, no headers.

@@ -34,6 +34,10 @@ std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
     node->registry = std::make_unique<RedisRegistry>(ioc, cfg.redis, keys, commands);
     node->ingest = std::make_unique<IngestConsumer>(ioc, keys, cfg.limits.max_event_bytes, ingest,
                                                     commands, *node->broker);
+    if (!cfg.rate_limits.empty()) {
+        node->limiter =
+            std::make_unique<RedisRateLimiter>(ioc, cfg.rate_limits, keys, metrics, commands);
+    }
     node->registry->start();
     node->ingest->start();
     return node;

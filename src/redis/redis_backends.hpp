@@ -7,6 +7,7 @@
 #include "metrics/metrics.hpp"
 #include "redis/ingest_consumer.hpp"
 #include "redis/redis_broker.hpp"
+#include "redis/redis_rate_limiter.hpp"
 #include "redis/redis_registry.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -27,6 +28,9 @@ struct RedisNode {
     std::unique_ptr<RedisBroker> broker;
     std::unique_ptr<RedisRegistry> registry;
     std::unique_ptr<IngestConsumer> ingest;
+    /// Null when no [[rate_limit]] rule is configured (then no Redis round trip at all).
+    /// Any destruction order is safe (its state is shared with in-flight callbacks).
+    std::unique_ptr<RedisRateLimiter> limiter;
 };
 
 /// Drain step (app's Backends::shutdown): stop taking ingest items, then remove this
