@@ -129,6 +129,9 @@ void drain_inbox(http::Shard& shard) {
         dropped += counts.dropped;
     }
     batch.clear();
+    // One notification per subscriber per burst; most streams write right here, without a
+    // trip through the scheduler (event_stream.cpp, write_now).
+    shard.hub.flush_ready();
     shard.counters->add(shard.counters->delivered, delivered);
     shard.counters->add(shard.counters->dropped, dropped);
 }

@@ -17,10 +17,11 @@ namespace ssecast::http {
 
 /// Streams events to `socket` until the client leaves, it is cut as a slow consumer or the
 /// server drains. Runs on `shard`'s thread; owns the socket. Registers with the hub before
-/// reading history (SPEC §Resume: replay, then live; no gap, no duplicate).
+/// reading history (SPEC §Resume: replay, then live; no gap, no duplicate). `conn` was
+/// recorded in ctx.registry by the caller; the stream calls disconnected(conn) when it ends.
 boost::asio::awaitable<void> stream_events(boost::asio::ip::tcp::socket socket,
-                                           SubscribeRequest sub, Headers extra, ServerContext& ctx,
-                                           Shard& shard);
+                                           SubscribeRequest sub, registry::ConnectionInfo conn,
+                                           Headers extra, ServerContext& ctx, Shard& shard);
 
 /// The admin stats stream: `event: stats` with `render()`'s document once per second.
 boost::asio::awaitable<void>

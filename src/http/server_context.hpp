@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -47,6 +48,8 @@ struct ServerContext {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::atomic<bool> draining{false};
     std::atomic<std::size_t> open_streams{0}; ///< SSE streams on this instance, all shards
+    /// registry::ConnectionInfo::id of the next accepted stream (unique in this process).
+    std::atomic<std::uint64_t> next_connection_id{1};
     /// /readyz: true when this instance can serve (redis mode: recent pub/sub round trip).
     std::function<bool()> ready = [] { return true; };
     /// The monitor's redis.status: "disabled", "connected" or "disconnected".

@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <chrono>
 
 namespace ssecast::http {
 
@@ -154,9 +155,20 @@ net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, 
         res.headers.emplace_back("Retry-After", "5");
         co_return res;
     }
+    registry::ConnectionInfo conn;
+    if (!stats) {
+        conn.id = ctx.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+        conn.user_id = sub.who.user_id;
+        conn.topics.reserve(sub.patterns.size());
+        for (const auto& p : sub.patterns) {
+            conn.topics.push_back(p.str());
+        }
+        conn.since_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    }
     // Check and count in one step, so simultaneous opens on two shards cannot both pass.
-    if (!stats &&
-        !ctx.registry.try_connect(sub.who.user_id, ctx.cfg.limits.max_connections_per_user)) {
+    if (!stats && !ctx.registry.try_connect(conn, ctx.cfg.limits.max_connections_per_user)) {
         ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
         auto res = error_reply(errc::too_many_connections, "Too many open streams for this user "
                                                            "(limits.max_connections_per_user).");
@@ -164,6 +176,9 @@ net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, 
         res.headers.emplace_back("Retry-After", "5");
         co_return res;
     }
+    // The registry keeps its own record; the stream needs only the id (disconnected()), so an
+    // idle stream does not hold a second copy of its topics.
+    std::vector<std::string>().swap(conn.topics);
     ctx.cors.apply(req, headers);
     stream.expires_never();
     tcp::socket socket = stream.release_socket();
@@ -175,9 +190,10 @@ net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, 
                                    [&ctx, limit]() { return monitor_document(ctx, limit); }),
                       log_stream_end);
     } else {
-        net::co_spawn(
-            ex, stream_events(std::move(socket), std::move(sub), std::move(headers), ctx, shard),
-            log_stream_end);
+        net::co_spawn(ex,
+                      stream_events(std::move(socket), std::move(sub), std::move(conn),
+                                    std::move(headers), ctx, shard),
+                      log_stream_end);
     }
     co_return std::nullopt;
 }

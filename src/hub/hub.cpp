@@ -21,6 +21,21 @@ void Hub::remove(Subscriber* sub) {
     for (const auto& p : sub->patterns()) {
         index_.remove(p, sub);
     }
+    std::erase(ready_, sub);
+}
+
+void Hub::flush_ready() {
+    // notify() may close a subscriber (write error) but never removes it from the hub: that
+    // happens later, when its stream coroutine ends. Swap first all the same.
+    std::vector<Subscriber*> ready;
+    ready.swap(ready_);
+    for (Subscriber* s : ready) {
+        s->notify();
+    }
+    if (ready_.empty()) {
+        ready.clear();
+        ready_.swap(ready); // keep the capacity for the next batch
+    }
 }
 
 DispatchCounts Hub::dispatch(const EventPtr& event) {
@@ -37,9 +52,13 @@ DispatchCounts Hub::dispatch(const EventPtr& event) {
                 std::find(users.begin(), users.end(), sub->user_id()) == users.end()) {
                 return;
             }
+            const bool was_idle = sub->pending().empty();
             switch (sub->offer(event)) {
             case Subscriber::Offer::queued:
                 ++counts.delivered;
+                if (was_idle && !sub->pending().empty()) {
+                    ready_.push_back(sub);
+                }
                 break;
             case Subscriber::Offer::overflow:
                 ++counts.dropped;

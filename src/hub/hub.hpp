@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <unordered_set>
+#include <vector>
 
 namespace ssecast::hub {
 
@@ -27,8 +28,14 @@ class Hub {
     void add(Subscriber* sub);
     void remove(Subscriber* sub);
 
-    /// Offers `event` to every subscriber that wants it, exactly once each.
+    /// Offers `event` to every subscriber that wants it, exactly once each. Subscribers
+    /// whose queue was empty are remembered; call flush_ready() after a batch of dispatches
+    /// so each is notified once per batch, not once per event.
     DispatchCounts dispatch(const EventPtr& event);
+
+    /// Notifies (Subscriber::notify) every subscriber that got its first pending frame
+    /// since the last call. The notification may write to the socket synchronously.
+    void flush_ready();
 
     /// Closes every subscriber with `reason` (drain on SIGTERM).
     void close_all(errc reason);
@@ -43,6 +50,7 @@ class Hub {
   private:
     TopicIndex index_;
     std::unordered_set<Subscriber*> subscribers_;
+    std::vector<Subscriber*> ready_; ///< queue went non-empty since the last flush_ready()
     std::uint64_t dispatch_seq_ = 0;
 };
 

@@ -75,11 +75,16 @@ TEST(Hub, DeliversOnceAcrossOverlappingPatternsAndTopics) {
     Subscriber s("u", {pat("a/*"), pat("a/b"), pat("*")}, 1 << 20, [&] { ++wakes; });
     hub.add(&s);
     auto counts = hub.dispatch(ev(1, {"a/b", "a/c"}));
+    hub.dispatch(ev(2, {"a/b"}));
     EXPECT_EQ(counts.delivered, 1u);
-    EXPECT_EQ(ids(s), std::vector<std::uint64_t>{1});
+    EXPECT_EQ(ids(s), (std::vector<std::uint64_t>{1, 2}));
+    EXPECT_EQ(wakes, 0); // notified per batch, not per event
+    hub.flush_ready();
+    EXPECT_EQ(wakes, 1);
+    hub.flush_ready();
     EXPECT_EQ(wakes, 1);
     hub.remove(&s);
-    EXPECT_EQ(hub.dispatch(ev(2, {"a/b"})).delivered, 0u);
+    EXPECT_EQ(hub.dispatch(ev(3, {"a/b"})).delivered, 0u);
 }
 
 TEST(Hub, PrefixDoesNotMatchSiblingsOrParent) {

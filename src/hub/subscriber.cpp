@@ -55,12 +55,8 @@ Subscriber::Offer Subscriber::offer(const EventPtr& event) {
         held_.push_back(event);
         return Offer::queued;
     }
-    const bool was_empty = pending().empty();
     if (!enqueue(event)) {
         return Offer::overflow;
-    }
-    if (was_empty) {
-        wake_();
     }
     return Offer::queued;
 }

@@ -24,14 +24,19 @@ class Subscriber {
   public:
     enum class Offer { queued, filtered, overflow };
 
-    /// `wake` is called (on this thread) whenever the writer has something new to do:
-    /// frames were queued or the subscriber was closed. It must not re-enter the hub.
+    /// `wake` is called (on this thread) when the writer has something new to do: notify()
+    /// after frames were queued, a finished handoff, or close(). It may write to the socket
+    /// and close this subscriber, but must not add or remove hub subscribers.
     Subscriber(std::string user_id, std::vector<TopicPattern> patterns, std::size_t max_queue_bytes,
                std::function<void()> wake);
 
     /// True when `event` is for this subscription: a pattern matches one of its topics and
     /// it is not restricted to other users.
     bool wants(const Event& event) const noexcept;
+
+    /// Calls the wake callback: the Hub does this once per dispatch batch for subscribers
+    /// whose queue became non-empty (offer() itself does not wake).
+    void notify() { wake_(); }
 
     /// Queues `event` if wanted. Past max_queue_bytes the subscriber is closed with
     /// errc::slow_consumer and Offer::overflow is returned (STYLE habit 1: never block the

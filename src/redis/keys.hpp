@@ -13,7 +13,8 @@ struct Keys {
           origin(p + "stream:origin"), trimmed(p + "stream:trimmed"), events(p + "events"),
           ping(p + "ping:" + id), ingest(p + "ingest"), processing(p + "ingest:processing:" + id),
           instances(p + "instances"), alive(p + "instance:" + id + ":alive"),
-          users(p + "instance:" + id + ":users"), cleanup_lock(p + "cleanup:lock") {}
+          users(p + "instance:" + id + ":users"), conns(p + "instance:" + id + ":conns"),
+          cleanup_lock(p + "cleanup:lock") {}
 
     std::string prefix;
     std::string instance_id;
@@ -28,6 +29,7 @@ struct Keys {
     std::string instances;    ///< ZSET instance id → last heartbeat (Unix ms)
     std::string alive;        ///< this instance's heartbeat key (PX redis.instance_ttl)
     std::string users;        ///< HASH user → open streams on this instance
+    std::string conns;        ///< HASH connection id → {"user","topics","since"} JSON
     std::string cleanup_lock; ///< SET NX PX: one survivor cleans up dead instances
 };
 

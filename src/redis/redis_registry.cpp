@@ -7,6 +7,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -21,6 +24,20 @@ namespace {
 constexpr auto kTick = 100ms;         // flush period (SPEC: batches, never per connection)
 constexpr auto kSnapshotMaxAge = 1s;  // snapshot() cache; also user_connections' freshness
 constexpr auto kCleanupPerRun = "16"; // dead instances removed per cleanup run (bounded)
+
+/// The conns hash value of `info`: compact {"user":…,"topics":[…],"since":…}.
+std::string encode_record(const registry::ConnectionInfo& info) {
+    boost::json::array topics;
+    topics.reserve(info.topics.size());
+    for (const auto& t : info.topics) {
+        topics.emplace_back(t);
+    }
+    boost::json::object o;
+    o["user"] = info.user_id;
+    o["topics"] = std::move(topics);
+    o["since"] = info.since_unix_ms;
+    return boost::json::serialize(o);
+}
 
 std::size_t to_count(const std::string& s) {
     long long v = 0;
@@ -58,26 +75,40 @@ void RedisRegistry::start() {
     net::post(ioc_, [this] { tick(); });
 }
 
-void RedisRegistry::connected(const std::string& user_id) {
+void RedisRegistry::connected(const registry::ConnectionInfo& info) {
+    auto record = encode_record(info);
     const std::lock_guard lock(mutex_);
-    ++local_[user_id];
-    ++deltas_[user_id];
+    add_locked(info, std::move(record));
 }
 
-bool RedisRegistry::try_connect(const std::string& user_id, std::size_t max_per_user) {
+bool RedisRegistry::try_connect(const registry::ConnectionInfo& info, std::size_t max_per_user) {
+    auto record = encode_record(info); // outside the lock: every shard opens streams
     const std::lock_guard lock(mutex_);
+    if (conns_.contains(info.id)) {
+        return true; // already recorded
+    }
     if (max_per_user > 0) {
-        const auto mine = local_.find(user_id);
-        const auto others = others_.find(user_id);
+        const auto mine = local_.find(info.user_id);
+        const auto others = others_.find(info.user_id);
         const std::size_t now = (mine == local_.end() ? 0 : mine->second) +
                                 (others == others_.end() ? 0 : others->second);
         if (now >= max_per_user) {
             return false;
         }
     }
-    ++local_[user_id];
-    ++deltas_[user_id];
+    add_locked(info, std::move(record));
     return true;
+}
+
+void RedisRegistry::add_locked(const registry::ConnectionInfo& info, std::string record) {
+    if (!conns_.try_emplace(info.id, Conn{info.user_id, std::move(record)}).second) {
+        return;
+    }
+    ++local_[info.user_id];
+    ++deltas_[info.user_id];
+    if (!full_needed_) { // a full rewrite writes every record anyway
+        conn_adds_.insert(info.id);
+    }
 }
 
 std::size_t RedisRegistry::local_unique_users() const {
@@ -85,16 +116,24 @@ std::size_t RedisRegistry::local_unique_users() const {
     return local_.size();
 }
 
-void RedisRegistry::disconnected(const std::string& user_id) {
+void RedisRegistry::disconnected(const registry::ConnectionInfo& info) {
     const std::lock_guard lock(mutex_);
-    const auto it = local_.find(user_id);
-    if (it == local_.end()) {
+    const auto conn = conns_.find(info.id);
+    if (conn == conns_.end()) {
         return;
     }
-    if (--it->second == 0) {
-        local_.erase(it);
+    const auto it = local_.find(conn->second.user_id);
+    if (it != local_.end()) {
+        --deltas_[it->first];
+        if (--it->second == 0) {
+            local_.erase(it);
+        }
     }
-    --deltas_[user_id];
+    conns_.erase(conn);
+    // Opened and closed within one flush interval: never written, nothing to remove.
+    if (!full_needed_ && conn_adds_.erase(info.id) == 0) {
+        conn_removes_.push_back(info.id);
+    }
 }
 
 std::size_t RedisRegistry::user_connections(const std::string& user_id) const {
@@ -109,7 +148,14 @@ void RedisRegistry::tick() {
     if (stopped_) {
         return;
     }
-    if (cmd_->up()) {
+    if (!cmd_->up()) {
+        // The reconnect rewrites everything: pending changes need not pile up meanwhile.
+        const std::lock_guard lock(mutex_);
+        full_needed_ = true;
+        deltas_.clear();
+        conn_adds_.clear();
+        conn_removes_.clear();
+    } else {
         flush();
         const auto now = std::chrono::steady_clock::now();
         if (now >= next_heartbeat_) {
@@ -133,48 +179,75 @@ void RedisRegistry::flush() {
     if (flushing_) {
         return;
     }
-    std::vector<std::string> args;
+    // See registry_flush.lua for the argument layout.
+    std::vector<std::string> args{"", std::to_string((cfg_.instance_ttl * 3).count() * 1000), "",
+                                  ""};
     {
         const std::lock_guard lock(mutex_);
+        std::size_t users = 0;
+        std::size_t sets = 0;
         if (full_needed_) {
-            args.reserve(2 + 2 * local_.size());
-            args.emplace_back("full");
+            args[0] = "full";
+            args.reserve(args.size() + 2 * (local_.size() + conns_.size()));
             for (const auto& [user, n] : local_) {
                 args.push_back(user);
                 args.push_back(std::to_string(n));
             }
+            users = local_.size();
+            for (const auto& [id, c] : conns_) {
+                args.push_back(record_field(id));
+                args.push_back(c.record);
+            }
+            sets = conns_.size();
             full_needed_ = false;
         } else {
-            args.emplace_back("delta");
+            args[0] = "delta";
             for (const auto& [user, d] : deltas_) {
                 if (d != 0) {
                     args.push_back(user);
                     args.push_back(std::to_string(d));
+                    ++users;
                 }
             }
-            if (args.size() == 1) {
-                deltas_.clear();
-                return;
+            for (const auto id : conn_adds_) {
+                if (const auto c = conns_.find(id); c != conns_.end()) {
+                    args.push_back(record_field(id));
+                    args.push_back(c->second.record);
+                    ++sets;
+                }
+            }
+            for (const auto id : conn_removes_) {
+                args.push_back(record_field(id));
             }
         }
         deltas_.clear();
+        conn_adds_.clear();
+        conn_removes_.clear();
+        if (args[0] == "delta" && args.size() == 4) {
+            return; // nothing changed (a full rewrite always runs: it also deletes stale data)
+        }
+        args[2] = std::to_string(users);
+        args[3] = std::to_string(sets);
     }
-    args.insert(args.begin() + 1, std::to_string((cfg_.instance_ttl * 3).count() * 1000));
     flushing_ = true;
-    flush_script_->eval(*cmd_, {keys_.users}, args, [this](result<Reply> r) {
+    flush_script_->eval(*cmd_, {keys_.users, keys_.conns}, args, [this](result<Reply> r) {
         flushing_ = false;
         if (!r || r->is_error()) {
             if (r) {
                 spdlog::error("redis registry flush failed: {}", r->str);
             }
             const std::lock_guard lock(mutex_);
-            full_needed_ = true; // the deltas are lost: rewrite everything next time
+            full_needed_ = true; // the changes are lost: rewrite everything next time
         }
     });
 }
 
+std::string RedisRegistry::record_field(std::uint64_t id) const {
+    return keys_.instance_id + ':' + std::to_string(id);
+}
+
 void RedisRegistry::heartbeat() {
-    heartbeat_script_->eval(*cmd_, {keys_.alive, keys_.instances, keys_.users},
+    heartbeat_script_->eval(*cmd_, {keys_.alive, keys_.instances, keys_.users, keys_.conns},
                             {keys_.instance_id, std::to_string(cfg_.instance_ttl.count() * 1000)},
                             [](result<Reply> r) {
                                 if (r && r->is_error()) {
@@ -325,7 +398,8 @@ net::awaitable<void> RedisRegistry::deregister(std::chrono::milliseconds timeout
     auto wait = std::make_shared<Wait>(ioc_);
     wait->timer.expires_after(timeout);
     deregister_script_->eval(
-        *cmd_, {keys_.users, keys_.alive, keys_.instances, keys_.processing, keys_.ingest},
+        *cmd_,
+        {keys_.users, keys_.alive, keys_.instances, keys_.processing, keys_.ingest, keys_.conns},
         {keys_.instance_id}, [wait, id = keys_.instance_id](result<Reply> r) {
             if (r && !r->is_error()) {
                 spdlog::info("redis: instance {} deregistered", id);

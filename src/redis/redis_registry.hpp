@@ -14,20 +14,25 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace ssecast::redis {
 
-/// connected()/disconnected() touch only a local map under a mutex (any thread, O(1), no
-/// I/O). Every 100 ms the loop flushes the accumulated deltas in one EVALSHA (HINCRBY per
-/// changed user); after each (re)connect, or any failed flush, it writes the full local
-/// state instead, so Redis converges to the truth. Every redis.heartbeat it refreshes the
-/// heartbeat key (PX redis.instance_ttl) and its score in `<prefix>instances`, and tries
-/// the cleanup lock to remove dead instances. Every second it refreshes the global view
+/// connected()/disconnected() touch only local maps under a mutex (any thread, O(1), no
+/// I/O). Every 100 ms the loop flushes the accumulated changes in one EVALSHA (HINCRBY per
+/// changed user, HSET/HDEL per opened/closed connection record; a stream opened and closed
+/// within one interval is never written); after each (re)connect, or any failed flush, it
+/// writes the full local state instead, so Redis converges to the truth. While the link is
+/// down, pending changes are dropped (the reconnect rewrites everything), so nothing piles
+/// up. Every redis.heartbeat it refreshes the heartbeat key (PX redis.instance_ttl), its
+/// score in `<prefix>instances` and the TTL of both hashes, and tries the cleanup lock to
+/// remove dead instances. Every second it refreshes the global view
 /// used by snapshot() and user_connections().
 /// Threading: Redis work and snapshot callbacks run on the io_context's thread.
 class RedisRegistry final : public registry::ClientRegistry {
@@ -36,12 +41,12 @@ class RedisRegistry final : public registry::ClientRegistry {
                   std::shared_ptr<Connection> commands);
     ~RedisRegistry() override;
 
-    void connected(const std::string& user_id) override;
+    void connected(const registry::ConnectionInfo& info) override;
     /// Atomic on this instance; other instances' streams are counted as of the last global
     /// refresh (≤ 1 s old), so the global limit can be overshot only by opens racing on
     /// different instances within that second.
-    bool try_connect(const std::string& user_id, std::size_t max_per_user) override;
-    void disconnected(const std::string& user_id) override;
+    bool try_connect(const registry::ConnectionInfo& info, std::size_t max_per_user) override;
+    void disconnected(const registry::ConnectionInfo& info) override;
     std::size_t local_unique_users() const override;
     /// Others' count as of the last global refresh (≤ 1 s old) plus this instance's now.
     std::size_t user_connections(const std::string& user_id) const override;
@@ -51,8 +56,8 @@ class RedisRegistry final : public registry::ClientRegistry {
 
     /// Starts the periodic work (posted).
     void start();
-    /// Removes this instance from Redis (its counts, heartbeat, instance entry), waiting at
-    /// most `timeout`; afterwards nothing is written any more. Runs on the io_context.
+    /// Removes this instance from Redis (its counts, records, heartbeat, instance entry),
+    /// waiting at most `timeout`; afterwards nothing is written any more. Runs on the io_context.
     boost::asio::awaitable<void> deregister(std::chrono::milliseconds timeout);
 
   private:
@@ -61,6 +66,14 @@ class RedisRegistry final : public registry::ClientRegistry {
         std::chrono::milliseconds since_heartbeat{0};
         std::unordered_map<std::string, std::size_t> users;
     };
+    struct Conn {
+        std::string user_id;
+        std::string record; ///< the conns hash value: {"user","topics","since"} JSON
+    };
+    /// Records `info` with `record`; mutex_ held.
+    void add_locked(const registry::ConnectionInfo& info, std::string record);
+    /// The conns hash field of stream `id`: "<instance id>:<id>".
+    std::string record_field(std::uint64_t id) const;
     void tick();
     void flush();
     void heartbeat();
@@ -76,9 +89,13 @@ class RedisRegistry final : public registry::ClientRegistry {
         deregister_script_;
     boost::asio::steady_timer timer_;
 
-    mutable std::mutex mutex_; // guards local_, deltas_, others_, full_needed_
+    // guards local_, deltas_, conns_, conn_adds_, conn_removes_, others_, full_needed_
+    mutable std::mutex mutex_;
     std::unordered_map<std::string, std::size_t> local_;  ///< this instance's open streams
     std::unordered_map<std::string, long long> deltas_;   ///< not yet flushed
+    std::unordered_map<std::uint64_t, Conn> conns_;       ///< this instance's open streams
+    std::unordered_set<std::uint64_t> conn_adds_;         ///< in conns_, not yet flushed
+    std::vector<std::uint64_t> conn_removes_;             ///< flushed once, closed since
     std::unordered_map<std::string, std::size_t> others_; ///< other live instances, summed
     bool full_needed_ = true;
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
-// ClientRegistry: who is connected, per user and per instance. MemoryRegistry here; the
-// Redis one (global across instances) lives in src/redis.
+// ClientRegistry: who is connected (one record per stream), per user and per instance.
+// MemoryRegistry here; the Redis one (global across instances) lives in src/redis.
 #pragma once
 
 #include "common/errc.hpp"
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -14,6 +15,15 @@
 #include <vector>
 
 namespace ssecast::registry {
+
+/// One open stream. `id` is unique within the process (the Redis record is
+/// "<instance id>:<id>"); `topics` are the subscribed patterns as text ("orders/*").
+struct ConnectionInfo {
+    std::uint64_t id = 0;
+    std::string user_id;
+    std::vector<std::string> topics;
+    std::int64_t since_unix_ms = 0; ///< when the stream was accepted (Unix ms)
+};
 
 struct InstanceInfo {
     std::string instance_id;
@@ -41,18 +51,21 @@ class ClientRegistry {
     using SnapshotDone = std::function<void(result<RegistrySnapshot>)>;
     virtual ~ClientRegistry() = default;
 
-    virtual void connected(const std::string& user_id) = 0;
-    /// Counts a new stream of `user_id` unless it already has `max_per_user` (0 = no limit);
-    /// false = refused, nothing counted. The default checks then counts (not atomic across
-    /// threads); backends override it with one atomic step.
-    virtual bool try_connect(const std::string& user_id, std::size_t max_per_user) {
-        if (max_per_user > 0 && user_connections(user_id) >= max_per_user) {
+    /// Records stream `info` (its id must not be recorded already).
+    virtual void connected(const ConnectionInfo& info) = 0;
+    /// Records stream `info` unless its user already has `max_per_user` (0 = no limit);
+    /// false = refused, nothing recorded. The default checks then records (not atomic
+    /// across threads); backends override it with one atomic step.
+    virtual bool try_connect(const ConnectionInfo& info, std::size_t max_per_user) {
+        if (max_per_user > 0 && user_connections(info.user_id) >= max_per_user) {
             return false;
         }
-        connected(user_id);
+        connected(info);
         return true;
     }
-    virtual void disconnected(const std::string& user_id) = 0;
+    /// Forgets the stream recorded under `info.id` (only the id is read; an unknown id is
+    /// ignored, so a double call is harmless).
+    virtual void disconnected(const ConnectionInfo& info) = 0;
     /// Distinct users with a stream on this instance.
     virtual std::size_t local_unique_users() const = 0;
     /// Open streams of `user_id` (global in redis mode, as of the last sync).
@@ -65,17 +78,18 @@ class ClientRegistry {
 class MemoryRegistry final : public ClientRegistry {
   public:
     explicit MemoryRegistry(std::string instance_id);
-    void connected(const std::string& user_id) override;
-    bool try_connect(const std::string& user_id, std::size_t max_per_user) override;
-    void disconnected(const std::string& user_id) override;
+    void connected(const ConnectionInfo& info) override;
+    bool try_connect(const ConnectionInfo& info, std::size_t max_per_user) override;
+    void disconnected(const ConnectionInfo& info) override;
     std::size_t user_connections(const std::string& user_id) const override;
     std::size_t local_unique_users() const override;
     void snapshot(std::size_t limit, SnapshotDone done) override;
 
   private:
     const std::string instance_id_;
-    mutable std::mutex mutex_; // guards per_user_ and total_
+    mutable std::mutex mutex_; // guards per_user_, conns_ and total_
     std::unordered_map<std::string, std::size_t> per_user_;
+    std::unordered_map<std::uint64_t, ConnectionInfo> conns_; ///< open streams by id
     std::size_t total_ = 0;
 };
 

@@ -18,29 +18,41 @@ void sort_and_cut(std::vector<UserCount>& counts, std::size_t limit) {
 
 MemoryRegistry::MemoryRegistry(std::string instance_id) : instance_id_(std::move(instance_id)) {}
 
-void MemoryRegistry::connected(const std::string& user_id) {
+void MemoryRegistry::connected(const ConnectionInfo& info) {
     const std::lock_guard lock(mutex_);
-    ++per_user_[user_id];
+    if (!conns_.emplace(info.id, info).second) {
+        return; // already recorded
+    }
+    ++per_user_[info.user_id];
     ++total_;
 }
 
-bool MemoryRegistry::try_connect(const std::string& user_id, std::size_t max_per_user) {
+bool MemoryRegistry::try_connect(const ConnectionInfo& info, std::size_t max_per_user) {
     const std::lock_guard lock(mutex_);
-    auto& count = per_user_[user_id];
+    if (conns_.contains(info.id)) {
+        return true; // already recorded
+    }
+    auto& count = per_user_[info.user_id];
     if (max_per_user > 0 && count >= max_per_user) {
         if (count == 0) {
-            per_user_.erase(user_id);
+            per_user_.erase(info.user_id);
         }
         return false;
     }
+    conns_.emplace(info.id, info);
     ++count;
     ++total_;
     return true;
 }
 
-void MemoryRegistry::disconnected(const std::string& user_id) {
+void MemoryRegistry::disconnected(const ConnectionInfo& info) {
     const std::lock_guard lock(mutex_);
-    const auto it = per_user_.find(user_id);
+    const auto conn = conns_.find(info.id);
+    if (conn == conns_.end()) {
+        return;
+    }
+    const auto it = per_user_.find(conn->second.user_id);
+    conns_.erase(conn);
     if (it == per_user_.end()) {
         return;
     }

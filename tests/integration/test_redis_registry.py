@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Redis mode, SPEC §sse-monitor and issue #3 §Registry: global stats summed over instances,
-# cleanup after kill -9 within two TTLs, convergence after a reconnect storm.
+# per-connection records, cleanup after kill -9 within two TTLs, convergence after a
+# reconnect storm.
+import json
 import socket
 import threading
 import time
@@ -14,6 +16,55 @@ from test_redis_support import PREFIX, Cluster, auth, cluster, token  # noqa: F4
 
 def counts(doc):
     return {u["userId"]: u["connections"] for u in doc["perUser"]}
+
+
+def records(redis, i):
+    """Instance i's connection records: {"i<i>:<id>": {"user", "topics", "since"}}."""
+    out = redis.cli("HGETALL", f"{PREFIX}instance:i{i}:conns").splitlines()
+    return {k: json.loads(v) for k, v in zip(out[::2], out[1::2])}
+
+
+def hlen(redis, i):
+    return int(redis.cli("HLEN", f"{PREFIX}instance:i{i}:conns"))
+
+
+def test_connection_records_per_instance(cluster):
+    opened = [(0, "alice", ["x"]), (0, "bob", ["x", "orders/*"]), (1, "alice", ["y"]),
+              (2, "carol", ["x"]), (2, "carol", ["z"]), (2, "dave", ["news/*", "x"])]
+    before = int(time.time() * 1000)
+    streams = [cluster.servers[i].subscribe(*topics, headers=auth(user))
+               for i, user, topics in opened]
+    after = int(time.time() * 1000)
+    assert all(s.status == 200 for s in streams)
+    wait_until(lambda: [hlen(cluster.redis, i) for i in range(3)] == [2, 1, 3], timeout=2,
+               what="one record per open stream")
+    seen = set()
+    for i in range(3):
+        recs = records(cluster.redis, i)
+        assert all(k.startswith(f"i{i}:") for k in recs)
+        seen |= set(recs)
+        assert all(set(r) == {"user", "topics", "since"} for r in recs.values())
+        assert all(before - 1000 <= r["since"] <= after + 1000 for r in recs.values())
+        assert sorted((r["user"], r["topics"]) for r in recs.values()) == sorted(
+            (user, topics) for j, user, topics in opened if j == i)
+        assert int(cluster.redis.cli("PTTL", f"{PREFIX}instance:i{i}:conns")) > 0
+    assert len(seen) == len(opened)
+    # Closing streams removes their records (flushed every 100 ms).
+    streams[3].close()
+    streams[0].close()
+    wait_until(lambda: [hlen(cluster.redis, i) for i in range(3)] == [1, 1, 2], timeout=1.5,
+               what="closed streams' records removed")
+    assert [r["user"] for r in records(cluster.redis, 0).values()] == ["bob"]
+    assert sorted(r["topics"] for r in records(cluster.redis, 2).values()) == [
+        ["news/*", "x"], ["z"]]
+    # A draining instance deletes its own records.
+    cluster.servers[2].stop()
+    assert cluster.redis.cli("EXISTS", f"{PREFIX}instance:i2:conns") == "0"
+    for s in streams:
+        s.close()
+    wait_until(lambda: [hlen(cluster.redis, i) for i in range(2)] == [0, 0], timeout=1.5,
+               what="all records removed")
+    assert cluster.redis.cli("EXISTS", f"{PREFIX}instance:i0:conns") == "0"
 
 
 def test_global_stats_are_summed_over_instances(cluster):
@@ -59,6 +110,8 @@ def test_kill_9_instance_is_cleaned_up_within_two_ttls():
         doomed = [victim.subscribe("k", headers=auth("dave")) for _ in range(4)]
         wait_until(lambda: c.monitor(0)["global"]["connections"] == 5, timeout=5)
         assert c.redis.cli("HGET", PREFIX + "instance:i2:users", "dave") == "4"
+        wait_until(lambda: hlen(c.redis, 2) == 4, timeout=2)
+        assert {r["user"] for r in records(c.redis, 2).values()} == {"dave"}
         victim.kill()  # SIGKILL: no deregistration
         killed_at = time.monotonic()
 
@@ -67,6 +120,7 @@ def test_kill_9_instance_is_cleaned_up_within_two_ttls():
             ids = {i["instanceId"] for i in doc["instances"]}
             return (doc["global"]["connections"] == 1 and ids == {"i0", "i1"}
                     and c.redis.cli("EXISTS", PREFIX + "instance:i2:users") == "0"
+                    and c.redis.cli("EXISTS", PREFIX + "instance:i2:conns") == "0"
                     and c.redis.cli("ZSCORE", PREFIX + "instances", "i2") == "")
 
         wait_until(gone, timeout=2 * ttl + 2, interval=0.1, what="dead instance cleaned")
@@ -128,5 +182,12 @@ def test_reconnect_storm_converges_to_true_counts(cluster):
         stored = dict(zip(stored[::2], map(int, stored[1::2])))
         assert stored == ({u: 2 for u in users} if i == 0 else
                           {u: 1 for u in users} if i == 1 else {})
+    # One record per open stream, none left over from the storm.
+    wait_until(lambda: [hlen(cluster.redis, i) for i in range(3)] == [20, 10, 0], timeout=2,
+               what="one record per open stream")
+    for i, per_user in ((0, 2), (1, 1)):
+        recs = records(cluster.redis, i).values()
+        assert {u: sum(r["user"] == u for r in recs) for u in users} == {u: per_user for u in users}
+        assert all(r["topics"] == ["storm"] for r in recs)
     for s in steady:
         s.close()

@@ -11,7 +11,7 @@ local removed = {}
 for _, id in ipairs(ids) do
   local base = ARGV[1] .. 'instance:' .. id
   if redis.call('EXISTS', base .. ':alive') == 0 then
-    redis.call('DEL', base .. ':users')
+    redis.call('DEL', base .. ':users', base .. ':conns')
     -- Ingest items it popped but never published go back to the head, in order.
     local proc = ARGV[1] .. 'ingest:processing:' .. id
     while redis.call('LMOVE', proc, KEYS[2], 'RIGHT', 'LEFT') do end
