@@ -55,10 +55,11 @@ RedisBroker::RedisBroker(net::io_context& ioc, const config::Config& cfg, const 
                          std::shared_ptr<Connection> subscriber)
     : ioc_(ioc), cfg_(cfg), keys_(keys), metrics_(metrics), cmd_(std::move(commands)),
       sub_(std::move(subscriber)), publish_script_(Script::create(lua::kPublish)),
-      replay_script_(Script::create(lua::kReplay)), ping_timer_(ioc) {
+      replay_script_(Script::create(lua::kReplay)), ping_timer_(ioc), fill_retry_(ioc) {
     sub_->on_up([this] { on_subscriber_up(); });
     sub_->on_down([this](const std::string&) {
         filling_ = false;
+        fill_retry_.cancel();
         held_.clear();
         update_gauge();
     });
@@ -86,6 +87,7 @@ void RedisBroker::stop() {
     stopped_ = true;
     deliver_ = nullptr;
     ping_timer_.cancel();
+    fill_retry_.cancel();
     sub_->stop();
     cmd_->stop();
     metrics_.global().redis_up.store(0, std::memory_order_relaxed);
@@ -245,18 +247,36 @@ void RedisBroker::fill_gap() {
         return; // first subscription: nothing was delivered, so nothing was missed
     }
     filling_ = true;
+    request_fill(true);
+}
+
+void RedisBroker::request_fill(bool first_try) {
     cmd_->command({"XRANGE", keys_.stream, "(" + last_delivered_.str(), "+", "COUNT",
                    std::to_string(cfg_.history.max_events)},
-                  [this](result<Reply> r) {
-                      if (!filling_) {
-                          return; // the subscription dropped again meanwhile
+                  [this, first_try](result<Reply> r) {
+                      if (!filling_ || stopped_) {
+                          return; // the subscription dropped again meanwhile, or we are stopping
                       }
-                      if (r && r->is_array()) {
-                          deliver_entries(*r);
-                      } else {
-                          spdlog::warn("redis: could not read events missed while the "
-                                       "subscription was down; live delivery resumes");
+                      if (!r || !r->is_array()) {
+                          // The connections reconnect independently: the commands one is often
+                          // still down when the subscription is back. Keep holding live messages
+                          // and retry; delivering them now would skip the gap for good (chaos
+                          // test).
+                          if (first_try) {
+                              spdlog::warn(
+                                  "redis: catch-up read after resubscribe failed ({}); holding "
+                                  "live events and retrying",
+                                  r ? r->str : r.error().message());
+                          }
+                          fill_retry_.expires_after(std::chrono::milliseconds(200));
+                          fill_retry_.async_wait([this](boost::system::error_code ec) {
+                              if (!ec && filling_ && !stopped_) {
+                                  request_fill(false);
+                              }
+                          });
+                          return;
                       }
+                      deliver_entries(*r);
                       filling_ = false;
                       while (!held_.empty()) {
                           const std::string payload = std::move(held_.front());

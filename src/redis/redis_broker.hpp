@@ -63,6 +63,7 @@ class RedisBroker final : public broker::Broker {
     void on_subscriber_up();
     void on_push(const Reply& r);
     void fill_gap();
+    void request_fill(bool first_try);
     void deliver_payload(const std::string& payload);
     void deliver_entries(const Reply& entries);
     void arm_ping();
@@ -77,6 +78,7 @@ class RedisBroker final : public broker::Broker {
     std::shared_ptr<Script> publish_script_;
     std::shared_ptr<Script> replay_script_;
     boost::asio::steady_timer ping_timer_;
+    boost::asio::steady_timer fill_retry_; ///< retries the catch-up read until it succeeds
     // Loop-thread state.
     Deliver deliver_;
     sse::EventId floor_;           ///< newest id seen (published or delivered)
