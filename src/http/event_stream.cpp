@@ -14,6 +14,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -194,6 +196,15 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
     auto& counters = *shard.counters;
     auto st = std::make_shared<StreamState>(std::move(socket), counters);
     st->socket.non_blocking(true);
+    {
+        // A vanished peer (half-open: no FIN, no RST) leaves heartbeat bytes unacknowledged;
+        // after this long the kernel fails the connection and the next write ends the
+        // stream, instead of TCP retransmitting for ~15 minutes.
+        const auto timeout = std::max<std::chrono::milliseconds>(std::chrono::seconds(30),
+                                                                 3 * ctx.cfg.sse.heartbeat);
+        const unsigned ms = static_cast<unsigned>(timeout.count());
+        ::setsockopt(st->socket.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+    }
     const auto& cfg = ctx.cfg;
 
     hub::Subscriber sub(req.who.user_id, std::move(req.patterns), cfg.limits.max_queue_bytes,
