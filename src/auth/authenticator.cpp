@@ -2,6 +2,7 @@
 // Credentials → Identity: token sources, JWT claim checks (exp, nbf, sub, subscribe,
 // publish, admin), publish keys, admin token, topic permissions (SPEC §Subscribe, §Publish).
 #include "auth/authenticator.hpp"
+#include "common/strings.hpp"
 
 #include "auth/jwt.hpp"
 
@@ -17,16 +18,6 @@ namespace {
 constexpr std::size_t kMaxSubjectBytes = 256;
 constexpr std::string_view kCookieName = "ssecast_token";
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
                return std::tolower(static_cast<unsigned char>(x)) ==
@@ -37,12 +28,12 @@ bool iequals(std::string_view a, std::string_view b) {
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235).
 /// nullopt when the header is absent or uses another scheme; "" for "Bearer" alone.
 std::optional<std::string_view> bearer_token(std::string_view header) {
-    header = trim(header);
+    header = trim_ows(header);
     const auto sp = header.find(' ');
     if (!iequals(header.substr(0, sp), "bearer")) {
         return std::nullopt;
     }
-    return sp == std::string_view::npos ? std::string_view() : trim(header.substr(sp + 1));
+    return sp == std::string_view::npos ? std::string_view() : trim_ows(header.substr(sp + 1));
 }
 
 /// The value of cookie `name` in a Cookie header ("a=b; ssecast_token=X"), unquoted;
@@ -50,13 +41,13 @@ std::optional<std::string_view> bearer_token(std::string_view header) {
 std::optional<std::string_view> cookie_value(std::string_view header, std::string_view name) {
     while (!header.empty()) {
         const auto semi = header.find(';');
-        const std::string_view pair = trim(header.substr(0, semi));
+        const std::string_view pair = trim_ows(header.substr(0, semi));
         header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
         const auto eq = pair.find('=');
-        if (eq == std::string_view::npos || trim(pair.substr(0, eq)) != name) {
+        if (eq == std::string_view::npos || trim_ows(pair.substr(0, eq)) != name) {
             continue;
         }
-        std::string_view value = trim(pair.substr(eq + 1));
+        std::string_view value = trim_ows(pair.substr(eq + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
             value = value.substr(1, value.size() - 2);
         }

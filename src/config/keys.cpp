@@ -2,6 +2,7 @@
 // The configuration key table: each key is declared once with its parser and validator
 // (SPEC §Configuration). Shared by the TOML file, SSECAST_* env variables and flags.
 #include "config/keys.hpp"
+#include "common/strings.hpp"
 
 #include "config/endpoints.hpp"
 
@@ -18,16 +19,6 @@ namespace {
 constexpr std::uint64_t kUnbounded = std::numeric_limits<std::int64_t>::max();
 /// Durations stay far from overflowing nanosecond clocks (about 31 years).
 constexpr std::uint64_t kMaxSeconds = 1'000'000'000;
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -247,7 +238,7 @@ bool RawValue::boolean() const {
         }
         fail("true or false", shown());
     }
-    const std::string t = lower(trim(text_));
+    const std::string t = lower(trim_ows(text_));
     if (t == "true" || t == "1") {
         return true;
     }
@@ -266,7 +257,7 @@ std::uint64_t RawValue::integer(std::uint64_t min, std::uint64_t max) const {
         }
         v = i->get();
     } else {
-        const std::string_view t = trim(text_);
+        const std::string_view t = trim_ows(text_);
         const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
         if (t.empty() || ec != std::errc() || end != t.data() + t.size()) {
             fail(integer_expectation(min, max, IntProblem::not_integer), shown());
@@ -300,7 +291,7 @@ std::vector<std::string> RawValue::string_list() const {
     std::string_view rest = text_;
     while (!rest.empty()) {
         const auto comma = rest.find(',');
-        const std::string_view item = trim(rest.substr(0, comma));
+        const std::string_view item = trim_ows(rest.substr(0, comma));
         if (!item.empty()) {
             out.emplace_back(item);
         }
@@ -377,7 +368,7 @@ std::vector<RateLimitRule> parse_rate_limit_list(std::string_view text) {
     std::string_view rest = text;
     while (!rest.empty()) {
         const auto comma = rest.find(',');
-        const std::string_view item = trim(rest.substr(0, comma));
+        const std::string_view item = trim_ows(rest.substr(0, comma));
         rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
         if (item.empty()) {
             continue;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // CIDR matching and forwarded-header resolution.
 #include "http/client_ip.hpp"
+#include "common/strings.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -11,18 +12,9 @@ namespace ssecast::http {
 namespace ip = boost::asio::ip;
 
 namespace {
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 std::optional<ip::address> to_address(std::string_view s) {
-    s = trim(s);
+    s = trim_ows(s);
     if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
         s = s.substr(1, s.size() - 2);
     }

@@ -4,6 +4,7 @@
 // signature, which this target recomputes independently with OpenSSL.
 #include "auth/authenticator.hpp"
 #include "common/clock.hpp"
+#include "common/strings.hpp"
 #include "fuzz_split.hpp"
 
 #include <openssl/evp.h>
@@ -56,16 +57,6 @@ bool correctly_signed(std::string_view token) {
     return sig == base64url(mac, mac_len);
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -81,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string header = "Bearer " + std::string(raw);
     // The whole token is what must be verified (a NUL inside used to cut it short for
     // libjwt; jwt.cpp now refuses it, see docs/reliability.md).
-    const std::string_view token = trim(raw);
+    const std::string_view token = ssecast::trim_ows(raw);
     // A token that may not contain a separator the Authorization header could carry is
     // still checked: the header value is passed through verbatim.
     const bool signed_ok = correctly_signed(token);
