@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import jwt
 import pytest
 import requests
 
@@ -24,6 +25,12 @@ def ssecast_bin() -> str:
     if not Path(path).exists():
         raise RuntimeError(f"ssecast binary not found at {path}; build it or set SSECAST_BIN")
     return path
+
+
+def make_token(sub="alice", secret=JWT_SECRET, algorithm="HS256", **claims) -> str:
+    """A JWT for user `sub` with extra `claims`, signed like the test servers expect (or
+    with another `secret`/`algorithm` to make a bad one)."""
+    return jwt.encode({"sub": sub, **claims}, secret, algorithm=algorithm)
 
 
 def free_port() -> int:
@@ -109,6 +116,17 @@ class Server:
         h.update(headers or {})
         data = raw if raw is not None else json.dumps(body)
         return requests.post(self.url + "/publish", data=data, headers=h, timeout=10)
+
+    def metric(self, name, **labels) -> float:
+        """One sample of /metrics: `name` with exactly these labels (in the server's order)."""
+        want = name
+        if labels:
+            want += "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+        text = requests.get(self.url + "/metrics", timeout=5).text
+        for line in text.splitlines():
+            if line.startswith(want + " "):
+                return float(line.rsplit(" ", 1)[1])
+        raise AssertionError(f"metric {want} missing from:\n{text}")
 
     def admin(self, path="/api/admin/sse-monitor", token=ADMIN_TOKEN):
         return requests.get(self.url + path, headers={"Authorization": f"Bearer {token}"},

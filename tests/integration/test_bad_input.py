@@ -16,12 +16,10 @@ import jwt
 import pytest
 import requests
 
-from conftest import ADMIN_TOKEN, JWT_SECRET, PUBLISH_KEY, SSEStream, wait_until
+from conftest import make_token, ADMIN_TOKEN, JWT_SECRET, PUBLISH_KEY, SSEStream, wait_until
 
 
 # --- helpers --------------------------------------------------------------------------------
-def token(sub="alice", secret=JWT_SECRET, algorithm="HS256", **claims):
-    return jwt.encode({"sub": sub, **claims}, secret, algorithm=algorithm)
 
 
 def rss_kib(srv):
@@ -33,11 +31,6 @@ def rss_kib(srv):
     raise AssertionError("no VmRSS")
 
 
-def metric(srv, name):
-    for line in requests.get(srv.url + "/metrics", timeout=5).text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.rsplit(" ", 1)[1])
-    raise AssertionError(f"metric {name} missing")
 
 
 def raw_exchange(srv, data, timeout=5.0, chunks=None):
@@ -256,11 +249,11 @@ def test_bad_jwts_on_publish_and_admin_are_401(server):
     claims = {"publish": ["*"], "admin": True}
     bad = {
         "alg none": jwt.encode({"sub": "eve", **claims}, None, algorithm="none"),
-        "HS512": token("eve", algorithm="HS512", **claims),
-        "HS384": token("eve", algorithm="HS384", **claims),
-        "expired": token("eve", exp=now - 5, **claims),
-        "not yet valid": token("eve", nbf=now + 3600, **claims),
-        "wrong key": token("eve", secret="another-secret-of-enough-length!", **claims),
+        "HS512": make_token("eve", algorithm="HS512", **claims),
+        "HS384": make_token("eve", algorithm="HS384", **claims),
+        "expired": make_token("eve", exp=now - 5, **claims),
+        "not yet valid": make_token("eve", nbf=now + 3600, **claims),
+        "wrong key": make_token("eve", secret="another-secret-of-enough-length!", **claims),
         "no sub": jwt.encode(claims, JWT_SECRET, algorithm="HS256"),
     }
     for what, t in bad.items():
@@ -269,7 +262,7 @@ def test_bad_jwts_on_publish_and_admin_are_401(server):
         assert r.json()["error"] == "unauthorized"
         assert server.admin(token=t).status_code == 401, what
     # The same claims, correctly signed, are accepted: the refusals above were the token's.
-    good = token("eve", **claims)
+    good = make_token("eve", **claims)
     assert server.publish({"topic": "t", "data": 1}, key=good).status_code == 200
     assert server.admin(token=good).status_code == 200
 
@@ -279,18 +272,18 @@ def test_roles_do_not_leak_into_each_other(server):
     an admin JWT without a `publish` claim publishes nowhere."""
     assert server.admin(token=PUBLISH_KEY).status_code == 401
     assert server.publish({"topic": "t", "data": 1}, key=ADMIN_TOKEN).status_code == 401
-    admin_jwt = token("root", admin=True)
+    admin_jwt = make_token("root", admin=True)
     assert server.admin(token=admin_jwt).status_code == 200
     r = server.publish({"topic": "t", "data": 1}, key=admin_jwt)
     assert r.status_code == 403 and r.json()["error"] == "forbidden"
     # A user token is neither.
-    assert server.admin(token=token("eve")).status_code == 401
-    assert server.publish({"topic": "t", "data": 1}, key=token("eve")).status_code == 403
+    assert server.admin(token=make_token("eve")).status_code == 401
+    assert server.publish({"topic": "t", "data": 1}, key=make_token("eve")).status_code == 403
 
 
 def test_token_with_bytes_after_a_nul_is_401(server):
     """A valid token followed by %00 and anything: the whole token must be verified."""
-    t = token("mallory")
+    t = make_token("mallory")
     s = server.subscribe("t", query="access_token=" + t + "%00anything-at-all")
     status = s.status
     s.close()
@@ -382,7 +375,7 @@ def test_connection_flood_past_max_connections(make_server):
         for s in streams:
             if isinstance(s, SSEStream):
                 s.close()
-    wait_until(lambda: metric(srv, "ssecast_connections") == 0, what="all streams gone")
+    wait_until(lambda: srv.metric("ssecast_connections") == 0, what="all streams gone")
     assert_round_trip(srv)
 
 
@@ -396,7 +389,7 @@ def test_never_reading_clients_are_cut_and_memory_stays_bounded(make_server):
     stalled = [SSEStream(srv, ["flow"], rcvbuf=4096) for _ in range(10)]
     reader = srv.subscribe("flow")
     assert all(s.status == 200 for s in stalled + [reader])
-    dropped_before = metric(srv, "ssecast_events_dropped_total")
+    dropped_before = srv.metric("ssecast_events_dropped_total")
     before = rss_kib(srv)
     peak = before
     received = []
@@ -428,7 +421,7 @@ def test_never_reading_clients_are_cut_and_memory_stays_bounded(make_server):
     stop.set()
     t.join(timeout=5)
     assert [int(d.split(":")[0]) for d in received] == list(range(n))
-    wait_until(lambda: metric(srv, "ssecast_events_dropped_total") >= dropped_before + 10,
+    wait_until(lambda: srv.metric("ssecast_events_dropped_total") >= dropped_before + 10,
                what="every stalled client cut and counted")
     # 10 stalled clients × (queue + kernel buffers) + allocator slack; far below 120 MB.
     assert peak - before < 48 * 1024, f"RSS grew by {peak - before} KiB"

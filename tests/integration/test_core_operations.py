@@ -14,11 +14,6 @@ def test_health_and_ready(server):
     assert requests.get(server.url + "/nope", timeout=5).status_code == 404
 
 
-def metric(server, name):
-    for line in requests.get(server.url + "/metrics", timeout=5).text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
-            return float(line.rsplit(" ", 1)[1])
-    raise AssertionError(f"metric {name} missing")
 
 
 def test_metrics_count_connections_and_events(server):
@@ -26,17 +21,17 @@ def test_metrics_count_connections_and_events(server):
     assert "# TYPE ssecast_events_published_total counter" in text
     assert "# TYPE ssecast_publish_to_write_seconds histogram" in text
     s = server.subscribe("t")
-    wait_until(lambda: metric(server, "ssecast_connections") == 1, what="gauge at 1")
+    wait_until(lambda: server.metric("ssecast_connections") == 1, what="gauge at 1")
     for i in range(3):
         server.publish({"topic": "t", "data": i})
     s.events(3)
-    assert metric(server, "ssecast_events_published_total") == 3
-    assert metric(server, "ssecast_events_delivered_total") == 3
-    wait_until(lambda: metric(server, 'ssecast_publish_to_write_seconds_count') == 3,
+    assert server.metric("ssecast_events_published_total") == 3
+    assert server.metric("ssecast_events_delivered_total") == 3
+    wait_until(lambda: server.metric('ssecast_publish_to_write_seconds_count') == 3,
                what="latency observations")
     s.close()
-    wait_until(lambda: metric(server, "ssecast_connections") == 0, what="gauge back to 0")
-    assert metric(server, "ssecast_disconnects_total") == 1
+    wait_until(lambda: server.metric("ssecast_connections") == 0, what="gauge back to 0")
+    assert server.metric("ssecast_disconnects_total") == 1
 
 
 def test_sigterm_drains_streams_and_exits_zero(make_server):
@@ -74,8 +69,8 @@ def test_slow_consumer_is_cut_and_others_unaffected(make_server):
     for i in range(n):
         assert srv.publish({"topic": "t", "data": f"{i}:{payload}"}).status_code == 200
         if i % 50 == 0:
-            fast_events = fast.events(50 if i else 1)
-    wait_until(lambda: metric(srv, "ssecast_events_dropped_total") >= 1, what="slow client cut")
+            fast.events(50 if i else 1)
+    wait_until(lambda: srv.metric("ssecast_events_dropped_total") >= 1, what="slow client cut")
     assert "slow" in srv.logs()
     # The fast client got everything in order.
     remaining = []

@@ -5,11 +5,9 @@ import time
 import jwt
 import requests
 
-from conftest import JWT_SECRET, Server, SSEStream
+from conftest import make_token, JWT_SECRET, SSEStream
 
 
-def token(sub="alice", **claims):
-    return jwt.encode({"sub": sub, **claims}, JWT_SECRET, algorithm="HS256")
 
 
 def test_stream_headers_and_retry_line(server):
@@ -52,7 +50,7 @@ def test_bad_topics_are_400_with_json(server):
 
 def test_anonymous_identity_and_users_targeting(server):
     anon = server.subscribe("t")
-    bob = server.subscribe("t", headers={"Authorization": "Bearer " + token("bob")})
+    bob = server.subscribe("t", headers={"Authorization": "Bearer " + make_token("bob")})
     assert anon.status == 200 and bob.status == 200
     server.publish({"topic": "t", "data": "for-bob", "users": ["bob"]})
     server.publish({"topic": "t", "data": "for-anon", "users": ["anon:127.0.0.1"]})
@@ -64,7 +62,7 @@ def test_anonymous_identity_and_users_targeting(server):
 
 
 def test_token_sources_header_query_cookie(server):
-    t = token("carol")
+    t = make_token("carol")
     for kw in [{"headers": {"Authorization": "Bearer " + t}},
                {"query": "access_token=" + t},
                {"headers": {"Cookie": "x=1; ssecast_token=" + t}}]:
@@ -93,7 +91,7 @@ def test_bad_tokens_are_401(server):
 
 
 def test_subscribe_claim_gives_403(server):
-    t = token("dave", subscribe=["orders/*"])
+    t = make_token("dave", subscribe=["orders/*"])
     ok = server.subscribe("orders/1", headers={"Authorization": "Bearer " + t})
     assert ok.status == 200
     ok.close()

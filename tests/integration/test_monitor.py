@@ -3,15 +3,12 @@
 # Prometheus client library's own text parser.
 import time
 
-import jwt
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import ADMIN_TOKEN, JWT_SECRET, SSEStream
+from conftest import make_token, ADMIN_TOKEN, SSEStream
 
 
-def user_token(sub, **claims):
-    return jwt.encode({"sub": sub, **claims}, JWT_SECRET, algorithm="HS256")
 
 
 def check_schema(doc):
@@ -32,15 +29,15 @@ def check_schema(doc):
 def test_monitor_requires_admin(server):
     assert requests.get(server.url + "/api/admin/sse-monitor", timeout=5).status_code == 401
     assert server.admin(token="wrong").status_code == 401
-    assert server.admin(token=user_token("eve")).status_code == 401
-    assert server.admin(token=user_token("root", admin=True)).status_code == 200
+    assert server.admin(token=make_token("eve")).status_code == 401
+    assert server.admin(token=make_token("root", admin=True)).status_code == 200
     s = SSEStream(server, [], path="/api/admin/sse-monitor/stream")
     assert s.status == 401
     s.close()
 
 
 def test_monitor_memory_mode_document(server):
-    streams = [server.subscribe("t", headers={"Authorization": "Bearer " + user_token(u)})
+    streams = [server.subscribe("t", headers={"Authorization": "Bearer " + make_token(u)})
                for u in ["a", "a", "a", "b", "b", "c"]]
     assert all(s.status == 200 for s in streams)
     server.publish({"topic": "t", "data": 1})

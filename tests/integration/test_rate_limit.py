@@ -1,10 +1,6 @@
 # SPDX-License-Identifier: MIT
 # SPEC §Rate limiting against the real binary in memory mode: exact counts, headers on 200
 # and 429, client identity behind (un)trusted proxies, /metrics, max_connections_per_user.
-import base64
-import hashlib
-import hmac
-import json
 import re
 import threading
 import time
@@ -13,21 +9,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import JWT_SECRET, Server, SSEStream, wait_until
+from conftest import make_token, SSEStream, wait_until
 
 LIMITS = "sse:user_or_ip:3/60,publish:user_or_ip:5/60"
 
 
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def make_jwt(sub: str) -> str:
-    """An HS256 token signed with the test servers' auth.jwt_secret."""
-    head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    body = b64url(json.dumps({"sub": sub}).encode())
-    sig = hmac.new(JWT_SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
-    return f"{head}.{body}.{b64url(sig)}"
 
 
 @pytest.fixture
@@ -35,12 +23,6 @@ def limited(make_server):
     return make_server(env={"SSECAST_RATE_LIMIT": LIMITS}).start()
 
 
-def metric(server, endpoint, outcome) -> int:
-    text = requests.get(server.url + "/metrics", timeout=5).text
-    m = re.search(r'^ssecast_rate_limit_requests_total\{endpoint="%s",outcome="%s"\} (\d+)$'
-                  % (endpoint, outcome), text, re.M)
-    assert m, text
-    return int(m.group(1))
 
 
 def open_streams(server, n, **kw):
@@ -81,8 +63,8 @@ def test_sse_accepts_exactly_limit_with_headers(limited):
     again = limited.subscribe("demo")
     assert again.status == 429
     again.close()
-    assert metric(limited, "sse", "allowed") == 3
-    assert metric(limited, "sse", "limited") == 2
+    assert limited.metric("ssecast_rate_limit_requests_total", endpoint="sse", outcome="allowed") == 3
+    assert limited.metric("ssecast_rate_limit_requests_total", endpoint="sse", outcome="limited") == 2
 
 
 def test_publish_accepts_exactly_limit(limited):
@@ -96,8 +78,8 @@ def test_publish_accepts_exactly_limit(limited):
     assert last.headers["RateLimit-Policy"] == '"publish";q=5;w=60'
     assert last.headers["X-RateLimit-Remaining"] == "0"
     assert 1 <= int(last.headers["Retry-After"]) <= 60
-    assert metric(limited, "publish", "allowed") == 5
-    assert metric(limited, "publish", "limited") == 3
+    assert limited.metric("ssecast_rate_limit_requests_total", endpoint="publish", outcome="allowed") == 5
+    assert limited.metric("ssecast_rate_limit_requests_total", endpoint="publish", outcome="limited") == 3
 
 
 def test_publish_success_carries_headers(limited):
@@ -111,7 +93,7 @@ def test_publish_success_carries_headers(limited):
 
 
 def test_authenticated_users_have_their_own_budget(limited):
-    alice = {"Authorization": f"Bearer {make_jwt('alice')}"}
+    alice = {"Authorization": f"Bearer {make_token('alice')}"}
     streams = open_streams(limited, 3, headers=alice)
     try:
         assert [s.status for s in streams] == [200, 200, 200]
@@ -185,7 +167,7 @@ def test_toml_config_file(make_server, tmp_path):
 
 def test_max_connections_per_user(make_server):
     s = make_server(env={"SSECAST_LIMITS_MAX_CONNECTIONS_PER_USER": "2"}).start()
-    bob = {"Authorization": f"Bearer {make_jwt('bob')}"}
+    bob = {"Authorization": f"Bearer {make_token('bob')}"}
     streams = open_streams(s, 2, headers=bob)
     try:
         assert [x.status for x in streams] == [200, 200]
@@ -194,7 +176,7 @@ def test_max_connections_per_user(make_server):
         assert third.body()["error"] == "too_many_connections"
         assert int(third.headers["retry-after"]) >= 1
         third.close()
-        other = s.subscribe("demo", headers={"Authorization": f"Bearer {make_jwt('carol')}"})
+        other = s.subscribe("demo", headers={"Authorization": f"Bearer {make_token('carol')}"})
         streams.append(other)
         assert other.status == 200
 
@@ -221,7 +203,7 @@ def test_max_connections_per_user_under_concurrent_opens(make_server):
     both pass the check."""
     s = make_server(env={"SSECAST_LIMITS_MAX_CONNECTIONS_PER_USER": "2",
                          "SSECAST_HTTP_THREADS": "2"}).start()
-    bob = {"Authorization": f"Bearer {make_jwt('bob')}"}
+    bob = {"Authorization": f"Bearer {make_token('bob')}"}
     results, lock = [], threading.Lock()
     barrier = threading.Barrier(16)
 

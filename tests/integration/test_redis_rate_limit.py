@@ -15,11 +15,6 @@ from test_redis_support import Cluster, auth
 LIMITS = "publish:user_or_ip:5/60,sse:user_or_ip:3/60"
 
 
-def gauge(server, name) -> int:
-    text = requests.get(server.url + "/metrics", timeout=5).text
-    m = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
-    assert m, text
-    return int(m.group(1))
 
 
 def mode(cluster, i) -> str:
@@ -65,7 +60,7 @@ def test_publish_limit_is_global_across_instances():
             allowed += int(re.search(r'endpoint="publish",outcome="allowed"\} (\d+)', text)[1])
             limited += int(re.search(r'endpoint="publish",outcome="limited"\} (\d+)', text)[1])
         assert (allowed, limited) == (5, 7)
-        assert all(gauge(s, "ssecast_rate_limit_fallback") == 0 for s in c.servers)
+        assert all(s.metric("ssecast_rate_limit_fallback") == 0 for s in c.servers)
     finally:
         c.stop()
 
@@ -103,7 +98,7 @@ def test_redis_outage_falls_back_to_local_limits_then_global_again():
         c.redis.stop()
         wait_until(lambda: all(mode(c, i) == "local-fallback" for i in range(3)), timeout=5,
                    what="monitor rateLimit.mode local-fallback")
-        assert all(gauge(s, "ssecast_rate_limit_fallback") == 1 for s in c.servers)
+        assert all(s.metric("ssecast_rate_limit_fallback") == 1 for s in c.servers)
         # Limits still hold, per instance: 5 pass the limiter on each instance (then publish
         # itself answers 503, Redis being down), the 6th is refused — never unlimited.
         for s in c.servers:
@@ -125,7 +120,7 @@ def test_redis_outage_falls_back_to_local_limits_then_global_again():
         wait_until(lambda: all(mode(c, i) == "global" for i in range(3)), timeout=10,
                    interval=0.1, what="monitor rateLimit.mode global")
         c.wait_ready()
-        assert all(gauge(s, "ssecast_rate_limit_fallback") == 0 for s in c.servers)
+        assert all(s.metric("ssecast_rate_limit_fallback") == 0 for s in c.servers)
         assert all("rate limits are global again" in s.logs() for s in c.servers)
         replies = publish_round_robin(c, 9)
         assert [r.status_code for r in replies] == [200] * 5 + [429] * 4

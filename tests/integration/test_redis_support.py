@@ -2,21 +2,19 @@
 # Shared helpers for the redis-mode tests (test_redis_*.py): a 3-instance cluster on one
 # real redis-server, JWT minting, and "exactly once" checks. Holds no tests itself.
 import socket
-import subprocess
 import time
 
-import jwt
 import pytest
 import requests
 
-from conftest import JWT_SECRET, RedisServer, Server, wait_until
+from conftest import make_token, RedisServer, Server, wait_until
 
 PREFIX = "ssecast:"
 
 
 def token(sub: str) -> str:
     """An HS256 JWT for user `sub` (redis mode refuses anonymous subscribers)."""
-    return jwt.encode({"sub": sub}, JWT_SECRET, algorithm="HS256")
+    return make_token(sub)
 
 
 def auth(sub: str) -> dict:
