@@ -5,6 +5,7 @@
 
 #include "hub/topic.hpp"
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,7 +25,7 @@ class TopicIndex {
     /// Calls `fn(Subscriber*)` for every registration matching `topic`. A subscriber with
     /// several matching patterns is visited once per pattern; the Hub dedupes.
     template <class Fn> void for_each_match(std::string_view topic, Fn&& fn) const {
-        if (const auto it = exact_.find(std::string(topic)); it != exact_.end()) {
+        if (const auto it = exact_.find(topic); it != exact_.end()) {
             for (Subscriber* s : it->second) {
                 fn(s);
             }
@@ -45,15 +46,23 @@ class TopicIndex {
 
   private:
     template <class Fn> void visit_prefix(std::string_view key, Fn& fn) const {
-        if (const auto it = prefix_.find(std::string(key)); it != prefix_.end()) {
+        if (const auto it = prefix_.find(key); it != prefix_.end()) {
             for (Subscriber* s : it->second) {
                 fn(s);
             }
         }
     }
 
-    std::unordered_map<std::string, std::vector<Subscriber*>> exact_;
-    std::unordered_map<std::string, std::vector<Subscriber*>> prefix_;
+    /// Lets find() take a string_view: no std::string built per event and prefix level.
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    using Map = std::unordered_map<std::string, std::vector<Subscriber*>, Hash, std::equal_to<>>;
+    Map exact_;
+    Map prefix_;
 };
 
 } // namespace ssecast::hub

@@ -54,15 +54,9 @@ class ClientRegistry {
     /// Records stream `info` (its id must not be recorded already).
     virtual void connected(const ConnectionInfo& info) = 0;
     /// Records stream `info` unless its user already has `max_per_user` (0 = no limit);
-    /// false = refused, nothing recorded. The default checks then records (not atomic
-    /// across threads); backends override it with one atomic step.
-    virtual bool try_connect(const ConnectionInfo& info, std::size_t max_per_user) {
-        if (max_per_user > 0 && user_connections(info.user_id) >= max_per_user) {
-            return false;
-        }
-        connected(info);
-        return true;
-    }
+    /// false = refused, nothing recorded. One atomic step (check and count), so
+    /// simultaneous opens on different shards cannot both pass.
+    virtual bool try_connect(const ConnectionInfo& info, std::size_t max_per_user) = 0;
     /// Forgets the stream recorded under `info.id` (only the id is read; an unknown id is
     /// ignored, so a double call is harmless).
     virtual void disconnected(const ConnectionInfo& info) = 0;
