@@ -136,18 +136,23 @@ void drain_inbox(http::Shard& shard) {
     shard.counters->add(shard.counters->dropped, dropped);
 }
 
-/// Bounded periodic work of one shard (Redis clientsCron style): stuck writers.
+/// Bounded periodic work of one shard (Redis clientsCron style): heartbeats and stuck
+/// writers. Ticks four times per heartbeat interval (at most once a second), so a heartbeat
+/// goes out at most a quarter interval late.
 net::awaitable<void> shard_cron(http::Shard& shard, const config::Config& cfg) {
     net::steady_timer timer(shard.ioc);
-    const auto stuck_after = std::max<std::chrono::steady_clock::duration>(std::chrono::seconds(30),
-                                                                           cfg.sse.heartbeat * 2);
+    const std::chrono::steady_clock::duration heartbeat = cfg.sse.heartbeat;
+    const auto stuck_after =
+        std::max<std::chrono::steady_clock::duration>(std::chrono::seconds(30), heartbeat * 2);
+    const auto tick =
+        std::min<std::chrono::steady_clock::duration>(std::chrono::seconds(1), heartbeat / 4);
     for (;;) {
-        timer.expires_after(std::chrono::seconds(1));
+        timer.expires_after(tick);
         auto [ec] = co_await timer.async_wait(use_nothrow);
         if (ec) {
             co_return;
         }
-        http::sweep_stuck_streams(shard, stuck_after);
+        http::sweep_streams(shard, heartbeat, stuck_after);
     }
 }
 

@@ -61,32 +61,44 @@ hub::EventPtr history_lost_event(const std::string& last_event_id) {
     return e;
 }
 
-/// State shared between the writer coroutine and the callbacks that wake it.
-struct StreamState {
-    StreamState(tcp::socket s, metrics::ShardCounters& c)
-        : socket(std::move(s)), wake(socket.get_executor()), counters(c) {}
+/// State shared between the stream's coroutine and the callbacks that write for it.
+struct StreamState : std::enable_shared_from_this<StreamState> {
+    StreamState(tcp::socket s, metrics::ShardCounters& c) : socket(std::move(s)), counters(c) {}
     tcp::socket socket;
-    net::steady_timer wake;
     metrics::ShardCounters& counters;
     hub::Subscriber* sub = nullptr; ///< null once the stream has ended
     bool live = false;              ///< head and replay are out: write_now() may run
-    bool writing = false;           ///< the coroutine has an async_write in flight
+    bool awaiting_writable = false; ///< a wait for socket space is in flight
     std::size_t offset = 0;         ///< bytes of the first pending frame already sent
-    std::chrono::steady_clock::time_point last_write{};
 };
+
+/// The heartbeat as a queued frame, so it goes through the same partial-write bookkeeping
+/// as events (half a heartbeat followed by an event would turn the event into a comment).
+/// A zero received_at marks it as not an event for the latency histogram.
+const hub::EventPtr& heartbeat_frame() {
+    static const hub::EventPtr frame = [] {
+        auto e = std::make_shared<hub::Event>();
+        e->frame = std::string(sse::kHeartbeat);
+        return e;
+    }();
+    return frame;
+}
 
 /// Accounts for `n` bytes sent from the front of the queue: whole frames are consumed (and
 /// their publish→write latency observed), a partly sent frame is remembered by offset.
 void account_written(StreamState& st, std::size_t n) {
     auto& c = st.counters;
     c.add(c.bytes_written, n);
-    st.last_write = std::chrono::steady_clock::now();
+    const auto now = std::chrono::steady_clock::now();
+    st.sub->last_write = now;
     const auto pending = st.sub->pending();
     std::size_t done = 0;
     std::size_t left = n + st.offset;
     while (done < pending.size() && left >= pending[done]->frame.size()) {
         left -= pending[done]->frame.size();
-        c.observe_latency(st.last_write - pending[done]->received_at);
+        if (pending[done]->received_at != std::chrono::steady_clock::time_point{}) {
+            c.observe_latency(now - pending[done]->received_at);
+        }
         ++done;
     }
     st.offset = left;
@@ -95,91 +107,95 @@ void account_written(StreamState& st, std::size_t n) {
 
 /// Fills `iov` with up to kMaxFramesPerWrite pending frames (the first one from `offset`);
 /// returns how many.
-template <class Buffer> std::size_t gather(const StreamState& st, Buffer* out) {
+std::size_t gather(const StreamState& st, iovec* out) {
     const auto pending = st.sub->pending();
     const std::size_t count = std::min(pending.size(), kMaxFramesPerWrite);
     for (std::size_t i = 0; i < count; ++i) {
         const std::string& f = pending[i]->frame;
         const std::size_t skip = i == 0 ? st.offset : 0;
-        out[i] = Buffer{const_cast<char*>(f.data()) + skip, f.size() - skip};
+        out[i] = iovec{const_cast<char*>(f.data()) + skip, f.size() - skip};
     }
     return count;
 }
 
-/// The fast path (STYLE habit 2: one write in flight, no copy): write the pending frames
-/// now, straight from the dispatch handler, with one non-blocking sendmsg. Whatever the
-/// kernel does not take is left for the coroutine, which waits for writability. Saves the
-/// timer cancel, the scheduler round trip and the coroutine resume per delivery.
-void write_now(StreamState& st) {
-    std::array<iovec, kMaxFramesPerWrite> iov{};
-    const std::size_t count = gather(st, iov.data());
-    if (count == 0) {
+void write_now(StreamState& st);
+
+/// Frames are left that the kernel would not take: wait (once) for socket space, then
+/// write on. The shard's sweep cuts the stream if the wait lasts too long.
+void await_writable(StreamState& st) {
+    if (st.awaiting_writable) {
         return;
     }
-    msghdr msg{};
-    msg.msg_iov = iov.data();
-    msg.msg_iovlen = count;
-    const ssize_t n = ::sendmsg(st.socket.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            st.sub->close(errc::ok); // the peer is gone; the coroutine cleans up
-        }
-        return;
-    }
-    account_written(st, static_cast<std::size_t>(n));
+    st.awaiting_writable = true;
+    st.socket.async_wait(tcp::socket::wait_write,
+                         [self = st.shared_from_this()](boost::system::error_code ec) {
+                             self->awaiting_writable = false;
+                             if (!ec && self->sub != nullptr && !self->sub->closed()) {
+                                 write_now(*self);
+                             }
+                         });
 }
 
-/// The subscriber's wake callback: closing → stop the coroutine's waits; new frames →
-/// try write_now(), and hand what is left to the coroutine.
+/// The write path (STYLE habit 2: one write in flight, no copy): the pending frames go out
+/// straight from the dispatch handler with non-blocking sendmsg calls, gathered up to
+/// kMaxFramesPerWrite per call. No scheduler round trip, no timer, no coroutine resume per
+/// delivery; only a full socket buffer costs an asynchronous wait.
+void write_now(StreamState& st) {
+    while (st.sub != nullptr && !st.sub->closed() && !st.sub->pending().empty()) {
+        std::array<iovec, kMaxFramesPerWrite> iov{};
+        msghdr msg{};
+        msg.msg_iov = iov.data();
+        msg.msg_iovlen = gather(st, iov.data());
+        const ssize_t n = ::sendmsg(st.socket.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (st.sub->write_started == std::chrono::steady_clock::time_point{}) {
+                st.sub->write_started = std::chrono::steady_clock::now();
+            }
+            await_writable(st);
+            return;
+        }
+        if (n < 0 && errno != EINTR) {
+            st.sub->close(errc::ok); // the peer is gone (reset, or TCP_USER_TIMEOUT)
+            return;
+        }
+        if (n > 0) {
+            account_written(st, static_cast<std::size_t>(n));
+        }
+    }
+    if (st.sub != nullptr) {
+        st.sub->write_started = {};
+    }
+}
+
+/// The subscriber's wake callback: closing → end the coroutine's wait; new frames → write.
 void on_wake(StreamState& st) {
     if (st.sub == nullptr) {
         return;
     }
     if (st.sub->closed()) {
-        st.wake.cancel();
         boost::system::error_code ignored;
-        st.socket.cancel(ignored); // abort a stuck write too
+        st.socket.cancel(ignored); // ends the coroutine's wait and any wait for space
         return;
     }
-    if (st.writing) {
-        return; // the coroutine picks the new frames up after its write
-    }
-    if (st.live) {
+    if (st.live && !st.awaiting_writable) {
         write_now(st);
     }
-    if (st.sub != nullptr && !st.sub->closed() && !st.sub->pending().empty()) {
-        st.wake.cancel();
-    }
-}
-
-/// Watches the read side: an SSE client never sends after its request, so readability
-/// means EOF/reset (or junk we discard). Lets us notice a departed client without waiting
-/// for the next write to fail.
-void watch_peer(std::shared_ptr<StreamState> st) {
-    st->socket.async_wait(tcp::socket::wait_read, [st](boost::system::error_code ec) {
-        if (ec || st->sub == nullptr) {
-            return; // cancelled: the stream is ending
-        }
-        std::array<char, 512> sink{};
-        boost::system::error_code rec;
-        const std::size_t n = st->socket.read_some(net::buffer(sink), rec);
-        if (rec == net::error::would_block || (!rec && n > 0)) {
-            watch_peer(st);
-            return;
-        }
-        st->sub->close(errc::ok);
-    });
 }
 
 } // namespace
 
-void sweep_stuck_streams(Shard& shard, std::chrono::steady_clock::duration stuck_after) {
+void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
+                   std::chrono::steady_clock::duration stuck_after) {
     const auto now = std::chrono::steady_clock::now();
     std::vector<hub::Subscriber*> stuck;
-    shard.hub.for_each([&](const hub::Subscriber& s) {
+    std::vector<hub::Subscriber*> idle;
+    shard.hub.for_each([&](hub::Subscriber& s) {
         if (s.write_started != std::chrono::steady_clock::time_point{} &&
             now - s.write_started > stuck_after) {
-            stuck.push_back(const_cast<hub::Subscriber*>(&s));
+            stuck.push_back(&s);
+        } else if (s.last_write != std::chrono::steady_clock::time_point{} &&
+                   now - s.last_write >= heartbeat) {
+            idle.push_back(&s);
         }
     });
     for (auto* s : stuck) {
@@ -187,6 +203,10 @@ void sweep_stuck_streams(Shard& shard, std::chrono::steady_clock::duration stuck
                      std::chrono::duration_cast<std::chrono::seconds>(stuck_after).count());
         shard.counters->add(shard.counters->dropped);
         s->close(errc::slow_consumer);
+    }
+    // Waking may write and close a stream, never remove it from the hub: the pointers hold.
+    for (auto* s : idle) {
+        s->push_heartbeat(heartbeat_frame());
     }
 }
 
@@ -207,6 +227,8 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
     }
     const auto& cfg = ctx.cfg;
 
+    // A raw pointer is enough (and keeps std::function from allocating): the subscriber
+    // lives in this frame, and st outlives the frame.
     hub::Subscriber sub(req.who.user_id, std::move(req.patterns), cfg.limits.max_queue_bytes,
                         [st_raw = st.get()]() { on_wake(*st_raw); });
     st->sub = &sub;
@@ -247,53 +269,33 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
             }
         }
     }
-    if (!hec) {
-        watch_peer(st);
-    }
 
     // Idle streams are the common case: keep nothing in this frame that only set-up needed.
     std::string().swap(head);
     Headers().swap(extra);
     req = SubscribeRequest();
 
-    st->last_write = std::chrono::steady_clock::now();
+    // Live: from here on frames are written by write_now() from the dispatch handler and
+    // heartbeats come from the shard's sweep (sweep_streams). This coroutine only watches
+    // the read side: an SSE client never sends after its request, so readability means EOF
+    // or reset (or junk we discard). The wait also ends when the subscriber closes
+    // (on_wake cancels it).
+    sub.last_write = std::chrono::steady_clock::now();
     st->live = true;
+    if (!hec) {
+        write_now(*st);
+    }
     while (!hec && !sub.closed()) {
-        if (sub.pending().empty()) {
-            // Idle: wait for a wake-up (frames write_now() could not finish, or closing) or
-            // for the heartbeat, counted from the last write of any kind.
-            st->wake.expires_at(st->last_write + cfg.sse.heartbeat);
-            auto [wec] = co_await st->wake.async_wait(use_nothrow);
-            if (wec || !sub.pending().empty() || sub.closed() ||
-                std::chrono::steady_clock::now() < st->last_write + cfg.sse.heartbeat) {
-                continue;
-            }
-            sub.write_started = std::chrono::steady_clock::now();
-            st->writing = true;
-            auto [ec, n] = co_await net::async_write(
-                st->socket, net::buffer(sse::kHeartbeat.data(), sse::kHeartbeat.size()),
-                use_nothrow);
-            st->writing = false;
-            sub.write_started = {};
-            counters.add(counters.bytes_written, n);
-            hec = ec;
-            st->last_write = std::chrono::steady_clock::now();
-            continue;
-        }
-        // Slow path: the socket was full (or frames arrived while writing). Allocated per
-        // write, not per stream: an idle stream holds no iovec array.
-        std::vector<net::const_buffer> buffers(std::min(sub.pending().size(), kMaxFramesPerWrite));
-        buffers.resize(gather(*st, buffers.data()));
-        sub.write_started = std::chrono::steady_clock::now();
-        st->writing = true;
-        auto [ec, n] = co_await net::async_write(st->socket, buffers, use_nothrow);
-        st->writing = false;
-        sub.write_started = {};
-        if (ec) {
-            hec = ec;
+        auto [ec] = co_await st->socket.async_wait(tcp::socket::wait_read, use_nothrow);
+        if (ec || sub.closed()) {
             break;
         }
-        account_written(*st, n);
+        std::array<char, 512> sink{};
+        boost::system::error_code rec;
+        const std::size_t n = st->socket.read_some(net::buffer(sink), rec);
+        if (rec != net::error::would_block && (rec || n == 0)) {
+            sub.close(errc::ok);
+        }
     }
     if (sub.close_reason() == errc::slow_consumer) {
         spdlog::warn("closed slow stream of {}: outgoing queue over {} bytes (it can resume)",

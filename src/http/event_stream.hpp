@@ -28,8 +28,11 @@ boost::asio::awaitable<void>
 stream_stats(boost::asio::ip::tcp::socket socket, Headers extra, ServerContext& ctx,
              std::function<boost::asio::awaitable<std::string>()> render);
 
-/// Periodic per-shard work: cut streams whose socket write has been stuck longer than
-/// `stuck_after` (the peer stopped reading or vanished). Call on the shard's thread.
-void sweep_stuck_streams(Shard& shard, std::chrono::steady_clock::duration stuck_after);
+/// Periodic per-shard work, so that no stream needs a timer of its own: sends a heartbeat
+/// on every stream that has written nothing for `heartbeat`, and cuts streams whose frames
+/// have waited for socket space longer than `stuck_after` (the peer stopped reading or
+/// vanished). Call on the shard's thread.
+void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
+                   std::chrono::steady_clock::duration stuck_after);
 
 } // namespace ssecast::http

@@ -41,8 +41,8 @@ class Hub {
     void close_all(errc reason);
 
     std::size_t size() const noexcept { return subscribers_.size(); }
-    template <class Fn> void for_each(Fn&& fn) const {
-        for (const Subscriber* s : subscribers_) {
+    template <class Fn> void for_each(Fn&& fn) {
+        for (Subscriber* s : subscribers_) {
             fn(*s);
         }
     }

@@ -153,6 +153,30 @@ TEST(Subscriber, HandoffSkipsReplayAtOrBelowResumePoint) {
     EXPECT_EQ(ids(s), std::vector<std::uint64_t>{4});
 }
 
+TEST(Subscriber, HeartbeatOnlyWhenIdleAndNotDuringHandoff) {
+    int wakes = 0;
+    Subscriber s("u", {pat("t")}, 1 << 20, [&] { ++wakes; });
+    const auto heartbeat = ev(0, {});
+    s.push_heartbeat(heartbeat);
+    ASSERT_EQ(s.pending().size(), 1u);
+    EXPECT_EQ(s.pending()[0], heartbeat);
+    EXPECT_EQ(wakes, 1);
+
+    s.push_heartbeat(heartbeat); // something is pending: no second heartbeat
+    EXPECT_EQ(s.pending().size(), 1u);
+    s.consumed(1);
+    EXPECT_EQ(s.queued_bytes(), 0u);
+
+    s.begin_handoff(); // not live yet: the replay comes first
+    s.push_heartbeat(heartbeat);
+    EXPECT_TRUE(s.pending().empty());
+    s.finish_handoff({}, std::nullopt);
+
+    s.close(errc::ok);
+    s.push_heartbeat(heartbeat);
+    EXPECT_TRUE(s.pending().empty());
+}
+
 TEST(EventInbox, OneWakeUpPerBurstAndFifoOrder) {
     EventInbox inbox;
     EXPECT_TRUE(inbox.push(ev(1, {"t"})));

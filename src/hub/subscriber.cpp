@@ -110,6 +110,15 @@ void Subscriber::push_control(EventPtr frame) {
     wake_();
 }
 
+void Subscriber::push_heartbeat(const EventPtr& heartbeat) {
+    if (closed_ || in_handoff_ || head_ != queue_.size()) {
+        return; // frames are pending anyway: they do the heartbeat's job
+    }
+    queued_bytes_ += heartbeat->frame.size();
+    queue_.push_back(heartbeat);
+    wake_();
+}
+
 void Subscriber::consumed(std::size_t count) {
     for (std::size_t i = 0; i < count && head_ < queue_.size(); ++i) {
         queued_bytes_ -= queue_[head_]->frame.size();

@@ -56,6 +56,10 @@ class Subscriber {
     /// to filters. Only before the writer starts (it would shift frames being written).
     void push_control(EventPtr frame);
 
+    /// Queues the shared heartbeat frame if nothing is pending (an idle stream), and wakes
+    /// the writer. Called by the shard's sweep, so streams need no timer of their own.
+    void push_heartbeat(const EventPtr& heartbeat);
+
     /// Writer side: frames waiting, oldest first. Pop with consumed() after writing.
     std::span<const EventPtr> pending() const noexcept {
         return {queue_.data() + head_, queue_.size() - head_};
@@ -74,9 +78,12 @@ class Subscriber {
 
     /// Used by Hub to deliver an event once even when several patterns match it.
     std::uint64_t dispatch_stamp = 0;
-    /// Set by the writer while a socket write is in flight (zero otherwise), so the shard's
-    /// sweep can cut a peer that stopped reading.
+    /// Set by the writer while frames wait for the socket to become writable (zero
+    /// otherwise), so the shard's sweep can cut a peer that stopped reading.
     std::chrono::steady_clock::time_point write_started{};
+    /// When the writer last wrote anything (zero until the stream is live): the shard's
+    /// sweep sends a heartbeat when this is older than sse.heartbeat_seconds.
+    std::chrono::steady_clock::time_point last_write{};
 
   private:
     bool enqueue(const EventPtr& event);
