@@ -63,8 +63,12 @@ if [[ -z "$BENCH" ]]; then
 fi
 if [[ -z "$BENCH" ]]; then
   cmake -S "$ROOT" -B "$ROOT/build/bench" -DCMAKE_BUILD_TYPE=Release >>"$LOG"
-  cmake --build "$ROOT/build/bench" --target ssecast-bench -j2 >>"$LOG"
+  cmake --build "$ROOT/build/bench" --target ssecast-bench floor-server -j2 >>"$LOG"
   BENCH=$ROOT/build/bench/bench/ssecast-bench
+fi
+FLOOR=$(dirname "$BENCH")/floor-server
+if [[ ! -x "$FLOOR" ]]; then
+  cmake --build "$(dirname "$(dirname "$BENCH")")" --target floor-server -j2 >>"$LOG"
 fi
 [[ -x "$SSECAST" ]] || { echo "no ssecast binary at $SSECAST (build the release preset)" >&2; exit 1; }
 
@@ -122,6 +126,16 @@ CONF
   sleep 0.3
   SERVER_PIDS=$(pgrep -P "$pid" -d, || true) # the workers: they hold the connections
   STOP_PIDS=("$pid")
+  SUB_URLS=(--sub-url "http://127.0.0.1:$port/sub?id={topic}")
+  PUB_ARGS=(--pub-url "http://127.0.0.1:$port/pub?id={topic}" --pub-body-template '{payload}')
+}
+
+# The yardstick (bench/floor_server.cpp): the kernel's share of every delivery, nothing else.
+start_floor() {
+  local port; port=$(free_port)
+  "$FLOOR" "$port" 2 >>"$WORK/floor.log" 2>&1 &
+  local pid=$!; PIDS+=("$pid"); wait_port "$port"
+  SERVER_PIDS=$pid; STOP_PIDS=("$pid")
   SUB_URLS=(--sub-url "http://127.0.0.1:$port/sub?id={topic}")
   PUB_ARGS=(--pub-url "http://127.0.0.1:$port/pub?id={topic}" --pub-body-template '{payload}')
 }
@@ -205,7 +219,9 @@ date -u +%FT%TZ >"$WORK/started"
 for spec in "${SCENARIOS[@]}"; do
   name=${spec%% *}
   for ((r = 1; r <= RUNS; r++)); do
-    for srv in ssecast nchan; do # A B A B: each server fresh for each run
+    servers=(ssecast nchan floor) # A B C A B C: each server fresh for each run
+    [[ $name == idle ]] && servers=(ssecast nchan)
+    for srv in "${servers[@]}"; do
       "start_$srv"
       echo "== $name/$srv/$r (load $(load))" >&2
       run_bench "$name/$srv/$r" "$spec"

@@ -135,6 +135,13 @@ def main():
     ]
     w("## Results (medians)")
     w("")
+    if any(k[1] == "floor" for k in groups):
+        w("floor = `bench/floor_server.cpp`, the least any hub can do here: one `send()` per "
+          "stream per event from two epoll threads, nothing else (no topics, ids, history, "
+          "queues or auth; a frame that does not fit is dropped and counted as loss). Its "
+          "figures are the kernel's and the load tool's share that every server pays, so "
+          "floor/nchan is the best ratio any server could reach in a scenario.")
+        w("")
     plot = []
     for s in scen:
         a_rows, b_rows = groups.get((s, "ssecast"), []), groups.get((s, "nchan"), [])
@@ -150,12 +157,22 @@ def main():
             w(f"{r0['subs']} subscribers on one topic, {r0['events']} events at {r0['rate']}/s × "
               f"{r0['bytes']} B.")
         w("")
-        w("| figure | ssecast | nchan | ssecast/nchan |")
-        w("|---|---:|---:|---:|")
+        f_rows = groups.get((s, "floor"), [])
+        if f_rows:
+            w("| figure | ssecast | nchan | ssecast/nchan | floor | floor/nchan |")
+            w("|---|---:|---:|---:|---:|---:|")
+        else:
+            w("| figure | ssecast | nchan | ssecast/nchan |")
+            w("|---|---:|---:|---:|")
         for key, name, d in (metrics_idle if s == "idle" else metrics_load):
             x, y = med(a_rows, key), med(b_rows, key)
-            w(f"| {name} | {fmt(x, d)} | {fmt(y, d)} | {fmt(ratio(x, y), 2)} |")
+            line = f"| {name} | {fmt(x, d)} | {fmt(y, d)} | {fmt(ratio(x, y), 2)} |"
+            if f_rows:
+                z = med(f_rows, key)
+                line += f" {fmt(z, d)} | {fmt(ratio(z, y), 2)} |"
+            w(line)
         w("")
+
 
     # Targets (issue 8).
     def g(s, srv, k):
@@ -175,15 +192,27 @@ def main():
         ("RSS per idle connection ≤ 0.5× nchan",
          ratio(g("idle", "ssecast", "rss_per_conn_kib"), g("idle", "nchan", "rss_per_conn_kib")), "<=", 0.5),
     ]
+    # What the floor server reaches on the same figure: the best ratio physically possible.
+    floor_of = {
+        "big fan-out deliveries/s ≥ 2× nchan": ("bigfanout", "deliveries_per_s"),
+        "big fan-out server CPU µs/delivery ≤ 0.5× nchan": ("bigfanout", "cpu_us_per_delivery"),
+        "fan-out server CPU µs/delivery ≤ 0.5× nchan (not a target; for reference)":
+            ("fanout", "cpu_us_per_delivery"),
+        "latency p99 below saturation ≤ 0.5× nchan": ("latency", "lat_p99_us"),
+    }
     w("## Targets (issue 8)")
     w("")
-    w("| target | measured ratio ssecast/nchan | met | missed by |")
-    w("|---|---:|---|---:|")
+    w("| target | measured ratio ssecast/nchan | met | missed by | floor/nchan (best possible) |")
+    w("|---|---:|---|---:|---:|")
     for name, v, op, lim in targets:
         ok = (v >= lim) if op == ">=" else (v <= lim)
         miss = "" if ok or v != v else (f"needs {fmt(lim / v, 2)}× more" if op == ">="
                                          else f"needs {fmt(v / lim, 2)}× less")
-        w(f"| {name} | {fmt(v, 2)} | {'yes' if ok and v == v else 'no'} | {miss} |")
+        fl = ""
+        if name in floor_of and groups.get((floor_of[name][0], "floor")):
+            sc, key = floor_of[name]
+            fl = fmt(ratio(g(sc, "floor", key), g(sc, "nchan", key)), 2)
+        w(f"| {name} | {fmt(v, 2)} | {'yes' if ok and v == v else 'no'} | {miss} | {fl} |")
         short = name.split(" ≥")[0].split(" ≤")[0]
         plot.append((short, v, lim))
     losses = [(r["label"], r["lost"], r.get("streams_ended_early", 0), r.get("connect_failed", 0))
@@ -191,7 +220,7 @@ def main():
               or "/redis" in r["label"]]
     lossy = [l for l in losses if l[1] or l[2] or l[3]]
     w(f"| zero loss in every ssecast run | {len(lossy)} of {len(losses)} runs lost deliveries, "
-      f"were cut or failed to connect | {'yes' if not lossy else 'no'} | |")
+      f"were cut or failed to connect | {'yes' if not lossy else 'no'} | | |")
     nl = [r for r in rows if "/nchan/" in r["label"] and (r["lost"] or r.get("connect_failed", 0))]
     w("")
     if lossy:
