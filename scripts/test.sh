@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # One command from a fresh Debian 12 (as root): install, build, and run every test:
 # format check, unit + integration tests (release), the JS package and browser tests, then
-# unit + integration tests again under AddressSanitizer + UBSan.
+# unit + integration tests again under AddressSanitizer + UBSan, and the concurrency-heavy
+# ones under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SSECAST_WITH_BROWSER=1
@@ -46,5 +47,8 @@ ctest --test-dir build/asan --output-on-failure -j2
 step "integration tests (asan binary)"
 SSECAST_BIN=build/asan/ssecast ASAN_OPTIONS=detect_leaks=1 \
   /usr/bin/python3 -m pytest -q -p no:cacheprovider --timeout=600 tests/integration
+
+step "ThreadSanitizer: threaded unit tests + concurrency-heavy integration tests"
+scripts/tsan.sh
 
 step "all tests passed"

@@ -4,7 +4,7 @@
 # threads and the concurrency-heavy integration tests against the TSan binary with
 # halt_on_error=1, then fails if any server log mentions ThreadSanitizer (a report at
 # shutdown would otherwise go unnoticed: the fixtures do not check exit codes).
-# Not part of scripts/test.sh (too slow on a 2-core box; see docs/reliability.md).
+# The last step of scripts/test.sh; runs alone too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
