@@ -54,6 +54,23 @@ def machine():
     }
 
 
+def kernel_shares(profile):
+    """{server: fraction of its samples in the kernel} from the "share by dso" blocks."""
+    shares, srv = {}, None
+    for line in open(profile):
+        m = re.match(r"### (\w+): share by dso", line)
+        if m:
+            srv = m.group(1)
+            shares[srv] = 0.0
+            continue
+        if line.startswith("###"):
+            srv = None
+        m = re.match(r"\s+([0-9.]+)%\s+\[kernel", line)
+        if srv and m:
+            shares[srv] += float(m.group(1)) / 100
+    return shares
+
+
 def main():
     ap = argparse.ArgumentParser()
     for k in ["results", "out", "runs", "quick", "command", "bench", "ssecast", "load-before",
@@ -301,10 +318,21 @@ plot '{dat}' using 1:3:xtic(2) with boxes title 'measured ratio', \\
             w("")
 
     if a.profile and os.path.exists(a.profile) and os.path.getsize(a.profile) > 0:
-        w("## Profiles during the fan-out scenario")
+        w("## Profiles during the latency scenario")
         w("")
         w("`perf record -e cpu-clock -F 2000 -p <server pids>` (this VM exposes no hardware "
-          "counters), one run of the fan-out scenario per server:")
+          "counters), one more run of the latency scenario per server. The kernel's share of "
+          "the CPU per delivery (loopback TCP send, the receiver's TCP processing, which on "
+          "loopback runs in the sender's context, and the wake-up of the reader) is paid by "
+          "every server alike:")
+        w("")
+        w("| server | CPU per delivery, µs | kernel share | kernel µs/delivery | rest µs/delivery |")
+        w("|---|---:|---:|---:|---:|")
+        for srv, share in kernel_shares(a.profile).items():
+            runs = groups.get(("profile", srv), [])
+            cpu = med(runs, "cpu_us_per_delivery")
+            w(f"| {srv} | {fmt(cpu, 2)} | {fmt(share * 100, 1)} % | {fmt(cpu * share, 2)} | "
+              f"{fmt(cpu * (1 - share), 2)} |")
         w("")
         w("```")
         for line in open(a.profile):
