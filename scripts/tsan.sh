@@ -36,7 +36,7 @@ TMPDIR=$logs SSECAST_BIN=build/tsan/ssecast /usr/bin/python3 -m pytest -q \
   tests/integration/test_redis_fanout.py tests/integration/test_redis_outage.py \
   tests/integration/test_chaos.py || status=$?
 
-if grep -l "ThreadSanitizer" "$logs"/ssecast-*.log 2>/dev/null; then
+if grep -rl --include='ssecast-*.log' "ThreadSanitizer" "$logs" 2>/dev/null; then
   echo "ThreadSanitizer reports in the server logs above (kept in $logs)"
   exit 1
 fi

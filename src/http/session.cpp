@@ -230,8 +230,10 @@ net::awaitable<void> serve_session(tcp::socket socket, ServerContext& ctx, Shard
             if (!refused) {
                 co_return; // the stream owns the socket now
             }
-            if (co_await write_response(stream, &req, std::move(*refused), keep_alive, ctx) ||
-                !keep_alive) {
+            // Over capacity: shed the connection too, so a flood does not hold sessions
+            // (and file descriptors) until their header timeout.
+            const bool keep = keep_alive && refused->status != 503;
+            if (co_await write_response(stream, &req, std::move(*refused), keep, ctx) || !keep) {
                 break;
             }
             continue;

@@ -3,6 +3,7 @@
 # loopback ports, talk to them over real sockets, stop them by PID.
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,20 @@ ROOT = Path(__file__).resolve().parents[2]
 PUBLISH_KEY = "test-publish-key"
 ADMIN_TOKEN = "test-admin-token"
 JWT_SECRET = "test-jwt-secret-0123456789abcdef"
+
+
+def _run_dir() -> Path:
+    """This run's scratch folder (server logs, redis dirs) under $TMPDIR/ssecast-tests; only
+    the newest five runs' folders are kept, so repeated runs do not fill /tmp."""
+    base = Path(tempfile.gettempdir()) / "ssecast-tests"
+    base.mkdir(exist_ok=True)
+    runs = sorted(base.glob("run-*"), key=lambda p: p.stat().st_mtime)
+    for old in runs[:-4]:
+        shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix="run-", dir=base))
+
+
+RUN_DIR = _run_dir()
 
 
 def ssecast_bin() -> str:
@@ -67,7 +82,8 @@ class Server:
         self.env.update(env or {})
         self.args = list(args)
         self.proc = None
-        self.log = tempfile.NamedTemporaryFile(prefix="ssecast-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(prefix="ssecast-", suffix=".log", delete=False,
+                                               dir=RUN_DIR)
 
     def start(self, wait_ready=True):
         env = {k: v for k, v in os.environ.items() if not k.startswith("SSECAST_")}
@@ -249,7 +265,7 @@ class RedisServer:
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}"
         self.proc = None
-        self.dir = tempfile.mkdtemp(prefix="ssecast-redis-")
+        self.dir = tempfile.mkdtemp(prefix="redis-", dir=RUN_DIR)
 
     def start(self):
         self.proc = subprocess.Popen(
