@@ -260,14 +260,26 @@ fi
 
 # ---------------------------------------------------------------- capacity (ssecast only)
 # Idle streams one instance holds under the 20,000 open-file limit, and five redis-mode
-# instances together (each capped by the same limit, so 5 × 19,900 rather than 100,000).
-if [[ $QUICK == 1 ]]; then CAP1=2000; CAP5=5000; else CAP1=19900; CAP5=99500; fi
+# instances together. Each process asks for exactly the room its limit leaves: the limit
+# minus the descriptors it holds before any client comes (listeners, epoll, Redis, logs).
+fd_room() { # fd_room PID...: the smallest (open-file limit - open files) of these processes
+  local p min="" room
+  for p in "$@"; do
+    room=$(( $(awk '/Max open files/ {print $4}' "/proc/$p/limits") - $(ls "/proc/$p/fd" | wc -l) ))
+    if [[ -z $min || $room -lt $min ]]; then min=$room; fi
+  done
+  echo "$min"
+}
 start_ssecast
+if [[ $QUICK == 1 ]]; then CAP1=2000; else CAP1=$(fd_room "$SERVER_PIDS"); fi
 echo "== capacity/memory1/1 (load $(load))" >&2
 run_bench "capacity/memory1/1" "capacity $CAP1 0 0 256 --settle 2 --procs 2 --connect-concurrency 512"
 stop_server
 if [[ $REDIS_OK == 1 ]]; then
   start_ssecast_redis 5 all
+  sleep 1 # let every instance open its Redis connections
+  # shellcheck disable=SC2046
+  if [[ $QUICK == 1 ]]; then CAP5=5000; else CAP5=$(( 5 * $(fd_room ${SERVER_PIDS//,/ }) )); fi
   echo "== capacity/redis5/1 (load $(load))" >&2
   run_bench "capacity/redis5/1" "capacity $CAP5 0 0 256 --settle 2 --procs 6 --connect-concurrency 512"
   stop_server

@@ -91,14 +91,26 @@ tcp::acceptor open_acceptor(net::io_context& ioc, const tcp::endpoint& ep) {
 
 net::awaitable<void> accept_loop(tcp::acceptor& acceptor, http::ServerContext& ctx,
                                  http::Shard& shard) {
+    std::chrono::steady_clock::time_point last_warning{};
+    std::size_t unreported = 0;
     for (;;) {
         auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
         if (ec == net::error::operation_aborted || !acceptor.is_open()) {
             co_return;
         }
         if (ec) {
-            // EMFILE and friends: log, back off briefly instead of spinning.
-            spdlog::warn("accept failed: {}", ec.message());
+            // EMFILE and friends: back off briefly instead of spinning, and say so at most
+            // every 10 s (at the open-file limit this repeats 20 times a second).
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_warning >= std::chrono::seconds(10)) {
+                spdlog::warn("accept failed: {} ({} more since the last warning); new "
+                             "connections wait in the backlog",
+                             ec.message(), unreported);
+                last_warning = now;
+                unreported = 0;
+            } else {
+                ++unreported;
+            }
             net::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(50));
             co_await t.async_wait(use_nothrow);
             continue;
