@@ -153,11 +153,14 @@ def main():
     w("## Results (medians)")
     w("")
     if any(k[1] == "floor" for k in groups):
-        w("floor = `bench/floor_server.cpp`, the least any hub can do here: one `send()` per "
-          "stream per event from two epoll threads, nothing else (no topics, ids, history, "
-          "queues or auth; a frame that does not fit is dropped and counted as loss). Its "
-          "figures are the kernel's and the load tool's share that every server pays, so "
-          "floor/nchan is the best ratio any server could reach in a scenario.")
+        w("floor = `bench/floor_server.cpp`, the least a hub can do when every event goes "
+          "out on its own: one `send()` per stream per event from two epoll threads, nothing "
+          "else (no topics, ids, history, queues or auth; a frame that does not fit is dropped "
+          "and counted as loss). Below saturation (fan-out, latency) its figures are the "
+          "kernel's and the load tool's share that every server pays, so floor/nchan is the "
+          "best ratio a server can reach there. Once the box saturates (big fan-out) a server "
+          "that gathers several pending events into one write, as ssecast does, can do better "
+          "than the floor.")
         w("")
     plot = []
     for s in scen:
@@ -219,7 +222,7 @@ def main():
     }
     w("## Targets (issue 8)")
     w("")
-    w("| target | measured ratio ssecast/nchan | met | missed by | floor/nchan (best possible) |")
+    w("| target | measured ratio ssecast/nchan | met | missed by | floor/nchan |")
     w("|---|---:|---|---:|---:|")
     for name, v, op, lim in targets:
         ok = (v >= lim) if op == ">=" else (v <= lim)
@@ -248,6 +251,24 @@ def main():
         w("nchan runs with loss: " + ", ".join(f"`{r['label']}` lost {r['lost']}, connect failures "
                                                  f"{r.get('connect_failed', 0)}" for r in nl))
         w("")
+    # A target that even the floor server misses cannot be met by any server here: say so,
+    # with the figures, rather than leave "no" unexplained.
+    for name, v, op, lim in targets:
+        if name not in floor_of or not groups.get((floor_of[name][0], "floor")):
+            continue
+        sc, key = floor_of[name]
+        fl = ratio(g(sc, "floor", key), g(sc, "nchan", key))
+        met = (v >= lim) if op == ">=" else (v <= lim)
+        # Only where the floor really bounds ssecast (no batching to gain: below saturation).
+        bounded = (op == "<=" and v >= fl) or (op == ">=" and v <= fl)
+        if not met and bounded and fl == fl and ((op == "<=" and fl > lim) or
+                                                 (op == ">=" and fl < lim)):
+            w(f"**{name}: out of reach on this machine.** The floor server, which does nothing "
+              f"but one `send()` per stream per event, reaches only {fmt(fl, 2)}× nchan on this "
+              f"figure (ssecast: {fmt(v, 2)}×). The rest is the kernel's loopback TCP work and "
+              "the load tool's reading, which every server writing to TCP sockets pays (see "
+              "the profiles below).")
+            w("")
 
     # Cross-instance.
     cm, c1, c2 = groups.get(("cross", "memory"), []), groups.get(("cross", "redis1"), []), \

@@ -29,24 +29,14 @@ from conftest import make_token, ADMIN_TOKEN, JWT_SECRET, PUBLISH_KEY, SSEStream
 # --- helpers --------------------------------------------------------------------------------
 
 
-def rss_kib(srv):
-    """Resident set size of the server process, from /proc/<pid>/status."""
+def rss_kib(srv, field="VmRSS"):
+    """Resident set size of the server process (or, with field="VmHWM", its peak so far),
+    from /proc/<pid>/status."""
     with open(f"/proc/{srv.proc.pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
-def vm_hwm_kib(srv):
-    """Peak resident set size of the server process so far (VmHWM)."""
-    with open(f"/proc/{srv.proc.pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmHWM")
-
-
+    raise AssertionError(f"no {field}")
 
 
 def raw_exchange(srv, data, timeout=5.0, chunks=None):
@@ -512,7 +502,7 @@ def test_connection_flood_past_max_connections(make_server):
         n = len(published)
         wait_until(lambda: len(published) >= n + 20, what="publishing during the held flood")
         assert srv.metric("ssecast_connections") == limit
-        peak = vm_hwm_kib(srv)
+        peak = rss_kib(srv, "VmHWM")
     finally:
         stop.set()
         publisher.join(timeout=15)
