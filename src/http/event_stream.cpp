@@ -121,7 +121,7 @@ std::size_t gather(const StreamState& st, iovec* out) {
 void write_now(StreamState& st);
 
 /// Frames are left that the kernel would not take: wait (once) for socket space, then
-/// write on. The shard's sweep cuts the stream if the wait lasts too long.
+/// write on. The shard's sweep cuts the stream if no byte is taken for too long.
 void await_writable(StreamState& st) {
     if (st.awaiting_writable) {
         return;
@@ -159,6 +159,9 @@ void write_now(StreamState& st) {
             return;
         }
         if (n > 0) {
+            // Progress: "stuck" means no byte taken for a while, not a queue that is never
+            // quite empty (a fast stream read just in time keeps the socket full).
+            st.sub->write_started = {};
             account_written(st, static_cast<std::size_t>(n));
         }
     }

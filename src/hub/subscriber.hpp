@@ -78,8 +78,9 @@ class Subscriber {
 
     /// Used by Hub to deliver an event once even when several patterns match it.
     std::uint64_t dispatch_stamp = 0;
-    /// Set by the writer while frames wait for the socket to become writable (zero
-    /// otherwise), so the shard's sweep can cut a peer that stopped reading.
+    /// Set by the writer when frames start waiting for socket space, cleared whenever the
+    /// socket takes bytes (zero otherwise), so the shard's sweep can cut a peer that
+    /// stopped reading.
     std::chrono::steady_clock::time_point write_started{};
     /// When the writer last wrote anything (zero until the stream is live): the shard's
     /// sweep sends a heartbeat when this is older than sse.heartbeat_seconds.
