@@ -97,7 +97,10 @@ def main():
     w(f"- CPUs: {m['nproc']} × {m['cpu']}; kernel {m['kernel']}; memory {m['mem']}")
     w(f"- peer: {m['nginx']}, libnginx-mod-nchan {m['nchan']} (memory store, "
       "`worker_processes auto`)")
-    w(f"- ssecast: `{a.ssecast}` (memory mode, `SSECAST_HTTP_THREADS=2`); load tool `{a.bench}`")
+    commit = subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "describe",
+                             "--always", "--dirty"], capture_output=True, text=True).stdout.strip()
+    w(f"- ssecast: `{a.ssecast}` built from commit `{commit or 'unknown'}` (memory mode, "
+      f"`SSECAST_HTTP_THREADS=2`); load tool `{a.bench}`")
     w(f"- load average (1/5/15 min, running/total): before `{a.load_before}`, after `{a.load_after}`"
       " — the machine was shared with other engineers' builds and tests when the load is above ~0.5")
     w(f"- runs per server and scenario: {a.runs}{' (quick smoke mode: small sizes)' if a.quick == '1' else ''}, "
