@@ -36,21 +36,22 @@ struct Publisher {
         return p;
     }
 
+    /// Appends what the socket has next to `rb`; false on error or close.
+    static net::awaitable<bool> read_more(tcp::socket& sock, std::string& rb) {
+        char tmp[4096];
+        auto [ec, n] = co_await sock.async_read_some(net::buffer(tmp), use_nothrow);
+        rb.append(tmp, ec ? 0 : n);
+        co_return !ec;
+    }
+
     /// Reads one HTTP response; returns its status (0 on error). Sets `keep` to false when
     /// the server will close the connection.
     net::awaitable<int> read_response(tcp::socket& sock, std::string& rb, bool& keep) {
         std::size_t head_end = 0;
-        for (;;) {
-            head_end = rb.find("\r\n\r\n");
-            if (head_end != std::string::npos) {
-                break;
-            }
-            char tmp[4096];
-            auto [ec, n] = co_await sock.async_read_some(net::buffer(tmp), use_nothrow);
-            if (ec) {
+        while ((head_end = rb.find("\r\n\r\n")) == std::string::npos) {
+            if (!co_await read_more(sock, rb)) {
                 co_return 0;
             }
-            rb.append(tmp, n);
         }
         std::string head = rb.substr(0, head_end);
         for (auto& ch : head) {
@@ -66,12 +67,9 @@ struct Publisher {
         if (cl != std::string::npos) {
             std::size_t len = std::strtoull(head.c_str() + cl + 17, nullptr, 10);
             while (rb.size() < len) {
-                char tmp[4096];
-                auto [ec, n] = co_await sock.async_read_some(net::buffer(tmp), use_nothrow);
-                if (ec) {
+                if (!co_await read_more(sock, rb)) {
                     co_return 0;
                 }
-                rb.append(tmp, n);
             }
             rb.erase(0, len);
         } else if (head.find("transfer-encoding: chunked") != std::string::npos) {
@@ -81,12 +79,9 @@ struct Publisher {
                     rb.erase(0, end + 5);
                     break;
                 }
-                char tmp[4096];
-                auto [ec, n] = co_await sock.async_read_some(net::buffer(tmp), use_nothrow);
-                if (ec) {
+                if (!co_await read_more(sock, rb)) {
                     co_return 0;
                 }
-                rb.append(tmp, n);
             }
         } else if (status != 204 && status != 304) {
             keep = false; // body until close: we do not need it

@@ -230,8 +230,10 @@ net::awaitable<void> serve_session(tcp::socket socket, ServerContext& ctx, Shard
             if (!refused) {
                 co_return; // the stream owns the socket now
             }
-            // Over capacity: shed the connection too, so a flood does not hold sessions
-            // (and file descriptors) until their header timeout.
+            // Every 503 here means "this instance cannot take a stream now" (at its
+            // connection limit, draining, event store down): shed the connection too, so a
+            // flood does not hold sessions and descriptors until their header timeout, and
+            // the client's retry can reach another instance behind the load balancer.
             const bool keep = keep_alive && refused->status != 503;
             if (co_await write_response(stream, &req, std::move(*refused), keep, ctx) || !keep) {
                 break;

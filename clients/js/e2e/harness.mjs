@@ -286,3 +286,18 @@ export async function metricValue(hubUrl, name, labels = {}) {
   }
   throw new Error(`${name}${JSON.stringify(labels)} not in /metrics`);
 }
+
+/**
+ * The test page's server and a hub that takes it as a CORS origin, with publish key `key` and
+ * anonymous subscribers; `env` adds or overrides SSECAST_* settings.
+ */
+export async function startPageAndHub(key, env = {}) {
+  const site = await startPageServer();
+  const hub = await startSsecast({
+    SSECAST_AUTH_PUBLISH_KEYS: key,
+    SSECAST_AUTH_ALLOW_ANONYMOUS: 'true',
+    SSECAST_HTTP_CORS_ORIGINS: site.origin,
+    ...env,
+  });
+  return { site, hub };
+}

@@ -14,8 +14,7 @@ import {
   publish,
   sleep,
   startLoggingProxy,
-  startPageServer,
-  startSsecast,
+  startPageAndHub,
   waitFor,
 } from './harness.mjs';
 
@@ -27,18 +26,14 @@ let site;
 let browser;
 
 before(async () => {
-  site = await startPageServer();
-  hub = await startSsecast({
-    SSECAST_AUTH_PUBLISH_KEYS: KEY,
-    SSECAST_AUTH_ALLOW_ANONYMOUS: 'true',
-    SSECAST_HTTP_CORS_ORIGINS: site.origin,
+  ({ site, hub } = await startPageAndHub(KEY, {
     SSECAST_RATE_LIMIT: `sse:user_or_ip:1/${WINDOW_S}`,
     // The stream's `retry:` is a floor for the client's reconnect delay: keep it well inside the
     // window so the reconnect meets the limiter (the default 3000 ms would just wait it out).
     // With the page's jitter ceilings at 50..200 ms (?backoffMs=50), a client ignoring
     // Retry-After would come back within ~0.5 s, again and again: this test would catch it.
     SSECAST_SSE_RETRY_MS: '300',
-  });
+  }));
   proxy = await startLoggingProxy(hub.url);
   browser = await launchBrowser();
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
-import { artifactsDir, launchBrowser, publish, sleep, startPageServer, startSsecast, waitFor } from './harness.mjs';
+import { artifactsDir, launchBrowser, publish, sleep, startPageAndHub, waitFor } from './harness.mjs';
 
 const KEY = 'testkey';
 const TOTAL = 60;
@@ -13,12 +13,7 @@ let site;
 let browser;
 
 before(async () => {
-  site = await startPageServer();
-  hub = await startSsecast({
-    SSECAST_AUTH_PUBLISH_KEYS: KEY,
-    SSECAST_AUTH_ALLOW_ANONYMOUS: 'true',
-    SSECAST_HTTP_CORS_ORIGINS: site.origin,
-  });
+  ({ site, hub } = await startPageAndHub(KEY));
   browser = await launchBrowser();
 });
 
