@@ -214,7 +214,7 @@ int run_server(const config::Config& cfg_in) {
                             .proxies = *proxies,
                             .instance_id = instance_id};
     ctx.demo_publish_key = demo_key;
-    ctx.admin_dir = find_admin_dir(cfg.http.admin_dir);
+    ctx.admin_files = admin::AdminFiles(find_admin_dir(cfg.http.admin_dir));
     if (backends.ready) {
         ctx.ready = backends.ready;
     }

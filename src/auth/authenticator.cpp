@@ -9,6 +9,7 @@
 #include <boost/json/array.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 namespace ssecast::auth {
@@ -26,18 +27,31 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235).
-/// nullopt when the header is absent or uses another scheme; "" for "Bearer" alone.
+/// nullopt when the header is absent or uses another scheme. "" when the Bearer scheme is
+/// there but no well-formed token follows ("Bearer", "Bearer\t<t>", "Bearer a b"): a
+/// present credential that is malformed, which the caller refuses (issue #12, finding 11).
 std::optional<std::string_view> bearer_token(std::string_view header) {
     header = trim_ows(header);
-    const auto sp = header.find(' ');
-    if (!iequals(header.substr(0, sp), "bearer")) {
+    constexpr std::string_view kScheme = "bearer";
+    if (header.size() < kScheme.size() || !iequals(header.substr(0, kScheme.size()), kScheme)) {
         return std::nullopt;
     }
-    return sp == std::string_view::npos ? std::string_view() : trim_ows(header.substr(sp + 1));
+    const std::string_view rest = header.substr(kScheme.size());
+    if (!rest.empty() && rest.front() != ' ' && rest.front() != '\t') {
+        return std::nullopt; // another scheme that starts with the same letters
+    }
+    if (rest.empty() || rest.front() != ' ') {
+        return std::string_view(); // RFC 7235: the scheme and the token are parted by SP
+    }
+    const std::string_view token = trim_ows(rest);
+    if (token.find_first_of(" \t") != std::string_view::npos) {
+        return std::string_view();
+    }
+    return token;
 }
 
 /// The value of cookie `name` in a Cookie header ("a=b; ssecast_token=X"), unquoted;
-/// nullopt when absent or empty.
+/// nullopt when absent, "" when present but empty (refused like any malformed token).
 std::optional<std::string_view> cookie_value(std::string_view header, std::string_view name) {
     while (!header.empty()) {
         const auto semi = header.find(';');
@@ -51,9 +65,7 @@ std::optional<std::string_view> cookie_value(std::string_view header, std::strin
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
             value = value.substr(1, value.size() - 2);
         }
-        if (!value.empty()) {
-            return value;
-        }
+        return value;
     }
     return std::nullopt;
 }
@@ -114,8 +126,15 @@ bool read_time(const boost::json::object& claims, std::string_view name,
     return !ec;
 }
 
+/// Identities ssecast makes itself. A `sub` may not start with one, or a token could spend
+/// a publish key's or an IP's budget and receive events targeted at `anon:<ip>` (issue #12,
+/// finding 8).
+constexpr std::array<std::string_view, 2> kReservedSubjectPrefixes = {"anon:", "publish-key:"};
+
 bool valid_subject(std::string_view sub) {
     return !sub.empty() && sub.size() <= kMaxSubjectBytes &&
+           std::none_of(kReservedSubjectPrefixes.begin(), kReservedSubjectPrefixes.end(),
+                        [&](std::string_view p) { return sub.starts_with(p); }) &&
            std::none_of(sub.begin(), sub.end(),
                         [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
@@ -179,15 +198,16 @@ result<Identity> Authenticator::verify_jwt(std::string_view token) const {
 result<Identity> Authenticator::authenticate(const Credentials& creds,
                                              std::string_view client_ip) const {
     // SPEC §Subscribe: header, then query, then cookie; the first present one decides.
+    // A token that is present but empty or malformed is refused, never anonymous.
     std::optional<std::string_view> token = bearer_token(creds.authorization);
-    if (!token && !creds.access_token.empty()) {
+    if (!token) {
         token = creds.access_token;
     }
     if (!token) {
         token = cookie_value(creds.cookie, kCookieName);
     }
     if (token) {
-        return verify_jwt(*token);
+        return token->empty() ? result<Identity>(errc::unauthorized) : verify_jwt(*token);
     }
     if (!anonymous_allowed_) {
         return errc::unauthorized;

@@ -30,8 +30,10 @@ struct Identity {
 /// Where a subscriber's token may come from (SPEC: header, query, cookie, in that order).
 struct Credentials {
     std::string_view authorization; ///< the raw Authorization header value, or ""
-    std::string_view access_token;  ///< the access_token query parameter, or ""
-    std::string_view cookie;        ///< the raw Cookie header value, or ""
+    /// The access_token query parameter; nullopt when absent. Present but empty (or given
+    /// twice, which the caller passes as "") is a malformed token: refused.
+    std::optional<std::string_view> access_token;
+    std::string_view cookie; ///< the raw Cookie header value, or ""
 };
 
 /// Claims for minting a token (the `ssecast token` CLI and tests).
@@ -51,9 +53,10 @@ class Authenticator {
     Authenticator(config::AuthConfig cfg, bool anonymous_allowed, const Clock& clock);
 
     /// Identity of a subscriber. No token: anonymous "anon:<client_ip>" when allowed, else
-    /// errc::unauthorized. A token that is present but invalid (bad signature, alg other
-    /// than HS256, expired `exp`, missing `sub`, bad claim types) is errc::unauthorized even
-    /// when anonymous access is allowed.
+    /// errc::unauthorized. A token that is present but invalid (empty, malformed Bearer
+    /// header, bad signature, alg other than HS256, expired `exp`, missing `sub`, a `sub`
+    /// starting with a reserved prefix "anon:" or "publish-key:", bad claim types) is
+    /// errc::unauthorized even when anonymous access is allowed.
     result<Identity> authenticate(const Credentials& creds, std::string_view client_ip) const;
 
     /// Identity of a publisher from `Authorization: Bearer <key|jwt>`: a configured publish

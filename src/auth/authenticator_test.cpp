@@ -63,7 +63,7 @@ class AuthenticatorTest : public ::testing::Test {
 
     result<Identity> sub_with_header(const Authenticator& a, const std::string& token) const {
         const std::string header = "Bearer " + token;
-        return a.authenticate({header, "", ""}, "10.0.0.1");
+        return a.authenticate({header, std::nullopt, ""}, "10.0.0.1");
     }
 
     config::AuthConfig cfg_;
@@ -149,7 +149,7 @@ TEST_F(AuthenticatorTest, GarbageAndOverlongTokensAreUnauthorized) {
         EXPECT_EQ(sub_with_header(a, token).error(), errc::unauthorized) << token.substr(0, 40);
     }
     // A header "Bearer" without a token is a present-but-invalid token, not anonymous.
-    EXPECT_EQ(a.authenticate({"Bearer", "", ""}, "1.2.3.4").error(), errc::unauthorized);
+    EXPECT_EQ(a.authenticate({"Bearer", std::nullopt, ""}, "1.2.3.4").error(), errc::unauthorized);
 }
 
 TEST_F(AuthenticatorTest, NoSecretAcceptsNoJwt) {
@@ -205,21 +205,53 @@ TEST_F(AuthenticatorTest, TokenSourcesAndPrecedence) {
 
     EXPECT_EQ(a.authenticate({bearer, q, cookie}, "ip")->user_id, "header");
     EXPECT_EQ(a.authenticate({"", q, cookie}, "ip")->user_id, "query");
-    EXPECT_EQ(a.authenticate({"", "", cookie}, "ip")->user_id, "cookie");
-    EXPECT_EQ(a.authenticate({"", "", "ssecast_token=\"" + c + "\""}, "ip")->user_id, "cookie");
+    EXPECT_EQ(a.authenticate({"", std::nullopt, cookie}, "ip")->user_id, "cookie");
+    EXPECT_EQ(a.authenticate({"", std::nullopt, "ssecast_token=\"" + c + "\""}, "ip")->user_id,
+              "cookie");
     // Scheme is case-insensitive; surrounding blanks are ignored.
-    EXPECT_EQ(a.authenticate({"  bEaReR   " + h + " ", "", ""}, "ip")->user_id, "header");
+    EXPECT_EQ(a.authenticate({"  bEaReR   " + h + " ", std::nullopt, ""}, "ip")->user_id, "header");
     // Another scheme is not a bearer token: fall through to the next source.
     EXPECT_EQ(a.authenticate({"Basic dXNlcjpwdw==", q, ""}, "ip")->user_id, "query");
     // The first present source decides even when it is invalid.
     EXPECT_EQ(a.authenticate({"Bearer nope", q, cookie}, "ip").error(), errc::unauthorized);
     EXPECT_EQ(a.authenticate({"", "nope", cookie}, "ip").error(), errc::unauthorized);
     // Only the exact cookie name counts.
-    EXPECT_EQ(a.authenticate({"", "", "xssecast_token=" + c}, "ip").error(), errc::unauthorized);
+    EXPECT_EQ(a.authenticate({"", std::nullopt, "xssecast_token=" + c}, "ip").error(),
+              errc::unauthorized);
+}
+
+TEST_F(AuthenticatorTest, PresentButEmptyOrMalformedTokensNeverFallBackToAnonymous) {
+    const auto a = make(true);
+    const std::string t = mint({.sub = "u"});
+    // Issue #12 finding 11: each of these was anonymous before.
+    EXPECT_EQ(a.authenticate({"", "", ""}, "ip").error(), errc::unauthorized);
+    EXPECT_EQ(a.authenticate({"Bearer\t" + t, std::nullopt, ""}, "ip").error(), errc::unauthorized);
+    EXPECT_EQ(a.authenticate({"Bearer " + t + " x", std::nullopt, ""}, "ip").error(),
+              errc::unauthorized);
+    EXPECT_EQ(a.authenticate({"", std::nullopt, "ssecast_token="}, "ip").error(),
+              errc::unauthorized);
+    EXPECT_EQ(a.authenticate({"", std::nullopt, "ssecast_token=\"\""}, "ip").error(),
+              errc::unauthorized);
+    // Other schemes (a Basic credential meant for a proxy) are still not ours.
+    EXPECT_TRUE(a.authenticate({"Basic dXNlcjpwdw==", std::nullopt, ""}, "ip")->anonymous);
+    EXPECT_TRUE(a.authenticate({"Bearerx " + t, std::nullopt, ""}, "ip")->anonymous);
+}
+
+TEST_F(AuthenticatorTest, ReservedSubjectPrefixesAreRefused) {
+    // Issue #12 finding 8: internal identities cannot be forged by a token's sub.
+    for (const char* sub : {"anon:127.0.0.5", "publish-key:0", "anon:"}) {
+        EXPECT_EQ(
+            sub_with_header(make(true), sign(std::string(R"({"sub":")") + sub + "\"}")).error(),
+            errc::unauthorized)
+            << sub;
+        EXPECT_EQ(make().mint({.sub = sub}).error(), errc::bad_request) << sub;
+    }
+    EXPECT_TRUE(sub_with_header(make(), sign(R"({"sub":"anonymous:x"})")));
+    EXPECT_TRUE(sub_with_header(make(), sign(R"({"sub":"user:anon:1"})")));
 }
 
 TEST_F(AuthenticatorTest, AnonymousAllowedOrDenied) {
-    const auto id = make(true).authenticate({"", "", "theme=dark"}, "192.0.2.7");
+    const auto id = make(true).authenticate({"", std::nullopt, "theme=dark"}, "192.0.2.7");
     ASSERT_TRUE(id);
     EXPECT_EQ(id->user_id, "anon:192.0.2.7");
     EXPECT_TRUE(id->anonymous);
@@ -227,7 +259,8 @@ TEST_F(AuthenticatorTest, AnonymousAllowedOrDenied) {
     EXPECT_FALSE(id->subscribe.has_value());
     ASSERT_TRUE(id->publish.has_value());
     EXPECT_TRUE(id->publish->empty());
-    EXPECT_EQ(make(false).authenticate({"", "", ""}, "192.0.2.7").error(), errc::unauthorized);
+    EXPECT_EQ(make(false).authenticate({"", std::nullopt, ""}, "192.0.2.7").error(),
+              errc::unauthorized);
     // A bad token is refused even when anonymous access is allowed.
     EXPECT_EQ(make(true).authenticate({"", "bad", ""}, "ip").error(), errc::unauthorized);
 }

@@ -2,6 +2,8 @@
 // errc → status + JSON.
 #include "http/error_reply.hpp"
 
+#include "common/utf8.hpp"
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -68,7 +70,9 @@ Response error_reply(errc e, std::string_view message) {
     res.status = r.status;
     boost::json::object body;
     body["error"] = to_string(e);
-    body["message"] = message.empty() ? r.message : message;
+    // Messages quote the request (a bad topic, a field); what was not UTF-8 there must not
+    // make the answer invalid JSON.
+    body["message"] = message.empty() ? std::string(r.message) : to_valid_utf8(message);
     res.body = boost::json::serialize(body);
     return res;
 }

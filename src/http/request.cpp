@@ -28,6 +28,11 @@ std::string_view Request::header(const std::string& lower_name) const {
     return it == headers.end() ? std::string_view() : std::string_view(it->second);
 }
 
+bool Request::local_visitor() const {
+    return peer_is_loopback && !headers.contains("x-forwarded-for") &&
+           !headers.contains("forwarded") && !headers.contains("x-real-ip");
+}
+
 namespace {
 int hex(char c) {
     if (c >= '0' && c <= '9') {

@@ -20,8 +20,13 @@ struct Request {
     std::vector<std::pair<std::string, std::string>> query; ///< decoded, in order
     std::map<std::string, std::string> headers;             ///< lower-case names
     std::string body;
-    std::string client_ip; ///< after trusted-proxy resolution
-    bool peer_is_loopback = false;
+    std::string client_ip;         ///< after trusted-proxy resolution
+    bool peer_is_loopback = false; ///< the TCP peer is on this machine
+
+    /// True when the TCP peer is on this machine and no proxy forwarded the request on
+    /// someone's behalf (no X-Forwarded-For, Forwarded or X-Real-IP, trusted or not): only
+    /// then is the visitor local. A same-host proxy in front of ssecast is loopback too.
+    bool local_visitor() const;
 
     /// First value of a query parameter, or "".
     std::string_view param(std::string_view name) const;

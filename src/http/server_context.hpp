@@ -3,6 +3,7 @@
 // metrics, and its own shard. Built once by App; outlives every session.
 #pragma once
 
+#include "admin/admin_files.hpp"
 #include "auth/authenticator.hpp"
 #include "broker/broker.hpp"
 #include "config/config.hpp"
@@ -56,7 +57,7 @@ struct ServerContext {
     std::function<std::string()> redis_status = [] { return std::string("disabled"); };
     /// Shown pre-filled on the demo page to loopback visitors only; "" = none.
     std::string demo_publish_key{};
-    std::filesystem::path admin_dir{}; ///< built admin UI (index.html + assets/)
+    admin::AdminFiles admin_files{}; ///< built admin UI (index.html + assets/)
 };
 
 } // namespace ssecast::http

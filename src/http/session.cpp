@@ -19,6 +19,8 @@
 
 #include <cctype>
 #include <chrono>
+#include <optional>
+#include <tuple>
 
 namespace ssecast::http {
 
@@ -108,6 +110,26 @@ std::optional<Response> read_error_reply(const boost::system::error_code& ec) {
     if (ec.category() ==
         bhttp::make_error_code(bhttp::error::bad_method).category()) { // any parse error
         return error_reply(errc::bad_request, "Malformed HTTP request: " + ec.message());
+    }
+    return std::nullopt;
+}
+
+/// A request head whose framing or routing cannot be trusted (RFC 9112 §6.3, §3.2), or
+/// nullopt. A Transfer-Encoding whose final coding is not chunked (`identity`, `gzip`,
+/// `xchunked`, `chunked, identity`) leaves the body's length unknown, and HTTP/1.0 has no
+/// chunked coding: both are 400 and the connection is closed. An HTTP/1.1 request needs
+/// exactly one Host; no request may carry two.
+std::optional<Response>
+framing_error(const bhttp::request_parser<bhttp::string_body>::value_type& msg) {
+    if (msg.count(bhttp::field::transfer_encoding) > 0 && (!msg.chunked() || msg.version() < 11)) {
+        return error_reply(errc::bad_request,
+                           "Malformed HTTP request: a Transfer-Encoding must end in chunked, and "
+                           "HTTP/1.0 has none.");
+    }
+    const std::size_t hosts = msg.count(bhttp::field::host);
+    if (hosts > 1 || (hosts == 0 && msg.version() >= 11)) {
+        return error_reply(errc::bad_request,
+                           "Malformed HTTP request: HTTP/1.1 needs exactly one Host header.");
     }
     return std::nullopt;
 }
@@ -214,7 +236,19 @@ net::awaitable<void> serve_session(tcp::socket socket, ServerContext& ctx, Shard
         parser.header_limit(static_cast<std::uint32_t>(ctx.cfg.http.max_header_bytes));
         parser.body_limit(ctx.cfg.limits.max_body_bytes);
         stream.expires_after(ctx.cfg.http.header_timeout);
-        auto [rec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
+        auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
+        std::optional<Response> refused_head;
+        if (!hec) {
+            refused_head = framing_error(parser.get());
+        }
+        if (refused_head) {
+            // The body's length is unknown: answering and reading on would let whatever
+            // follows run as a request of its own (smuggling). Answer, then close.
+            co_await write_response(stream, nullptr, std::move(*refused_head), false, ctx);
+            break;
+        }
+        auto [rec, n] = hec ? std::tuple(hec, hn)
+                            : co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
         if (rec) {
             if (auto res = read_error_reply(rec)) {
                 co_await write_response(stream, nullptr, std::move(*res), false, ctx);

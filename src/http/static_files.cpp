@@ -4,8 +4,7 @@
 
 #include "http/error_reply.hpp"
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
 
 namespace ssecast::http {
 
@@ -62,35 +61,13 @@ $("sub").click();
 </script></body></html>
 )HTML";
 
-std::string_view content_type_for(std::string_view path) {
-    const auto dot = path.rfind('.');
-    const std::string_view ext = dot == std::string_view::npos ? "" : path.substr(dot + 1);
-    if (ext == "html")
-        return "text/html; charset=utf-8";
-    if (ext == "js" || ext == "mjs")
-        return "text/javascript; charset=utf-8";
-    if (ext == "css")
-        return "text/css; charset=utf-8";
-    if (ext == "svg")
-        return "image/svg+xml";
-    if (ext == "json" || ext == "map")
-        return "application/json";
-    if (ext == "png")
-        return "image/png";
-    if (ext == "ico")
-        return "image/x-icon";
-    if (ext == "woff2")
-        return "font/woff2";
-    return "application/octet-stream";
-}
-
 } // namespace
 
 Response demo_page(const Request& req, const ServerContext& ctx) {
     Response res;
     res.content_type = "text/html; charset=utf-8";
     std::string page(kDemoPage);
-    const std::string key = req.peer_is_loopback ? ctx.demo_publish_key : std::string();
+    const std::string key = req.local_visitor() ? ctx.demo_publish_key : std::string();
     page.replace(page.find("__KEY__"), 7, key);
     res.body = std::move(page);
     res.headers.emplace_back("Cache-Control", "no-store");
@@ -98,37 +75,27 @@ Response demo_page(const Request& req, const ServerContext& ctx) {
 }
 
 Response admin_file(const Request& req, const ServerContext& ctx) {
-    std::string rel = req.path.size() > 7 ? req.path.substr(7) : std::string(); // after "/admin/"
-    if (rel.empty()) {
-        rel = "index.html";
-    }
-    if (rel.find("..") != std::string::npos || rel.find('\0') != std::string::npos) {
-        return error_reply(errc::not_found);
-    }
-    const auto file = ctx.admin_dir / rel;
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        if (rel == "index.html") {
+    const std::string_view rel =
+        std::string_view(req.path).substr(std::min<std::size_t>(req.path.size(), 7)); // "/admin/"
+    auto file = ctx.admin_files.read(rel);
+    if (!file) {
+        if (rel.empty() && !ctx.admin_files.built()) {
             Response res;
             res.status = 503;
             res.content_type = "text/html; charset=utf-8";
             res.body = "<!doctype html><title>ssecast admin</title><p>The admin UI is not built. "
                        "Run <code>scripts/run.sh</code> (or <code>npm ci && npm run build</code> "
                        "in <code>web/admin</code>) and restart, or point "
-                       "<code>http.admin_dir</code> at the built files. Looked in: " +
-                       ctx.admin_dir.string() + "</p>";
+                       "<code>http.admin_dir</code> at the built files.</p>";
             return res;
         }
         return error_reply(errc::not_found);
     }
-    std::ostringstream body;
-    body << in.rdbuf();
     Response res;
-    res.content_type = std::string(content_type_for(rel));
-    res.body = std::move(body).str();
-    res.headers.emplace_back("Cache-Control", rel.starts_with("assets/")
-                                                  ? "public, max-age=31536000, immutable"
-                                                  : "no-cache");
+    res.content_type = std::string(file->content_type);
+    res.body = std::move(file->body);
+    res.headers.emplace_back("Cache-Control",
+                             file->immutable ? "public, max-age=31536000, immutable" : "no-cache");
     res.headers.emplace_back("X-Content-Type-Options", "nosniff");
     return res;
 }

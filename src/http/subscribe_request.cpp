@@ -10,8 +10,12 @@ namespace ssecast::http {
 
 std::optional<Failure> parse_subscribe(const Request& req, const auth::Authenticator& auth,
                                        std::size_t max_topics, SubscribeRequest& out) {
-    const auth::Credentials creds{req.header("authorization"), req.param("access_token"),
-                                  req.header("cookie")};
+    const auto access_tokens = req.params("access_token");
+    auth::Credentials creds{req.header("authorization"), std::nullopt, req.header("cookie")};
+    if (!access_tokens.empty()) {
+        // Given twice: which one counts is ambiguous, so neither does (refused as malformed).
+        creds.access_token = access_tokens.size() == 1 ? access_tokens.front() : std::string_view();
+    }
     auto who = auth.authenticate(creds, req.client_ip);
     if (!who) {
         return Failure{errc::unauthorized, "A valid token is required (Authorization: Bearer, "
@@ -22,11 +26,6 @@ std::optional<Failure> parse_subscribe(const Request& req, const auth::Authentic
     const auto topics = req.params("topic");
     if (topics.empty()) {
         return Failure{errc::bad_topic, "At least one topic query parameter is required."};
-    }
-    if (topics.size() > max_topics) {
-        return Failure{
-            errc::bad_topic,
-            fmt::format("At most {} topics per subscription (sse.max_topics).", max_topics)};
     }
     for (const auto& text : topics) {
         auto pattern = hub::TopicPattern::parse(text);
@@ -39,9 +38,16 @@ std::optional<Failure> parse_subscribe(const Request& req, const auth::Authentic
         if (!auth::Authenticator::may_subscribe(out.who, *pattern)) {
             return Failure{errc::forbidden, fmt::format("Not allowed to subscribe to '{}'.", text)};
         }
-        if (std::find(out.patterns.begin(), out.patterns.end(), *pattern) == out.patterns.end()) {
-            out.patterns.push_back(std::move(*pattern));
+        // sse.max_topics counts distinct topics: a repeated one costs nothing.
+        if (std::find(out.patterns.begin(), out.patterns.end(), *pattern) != out.patterns.end()) {
+            continue;
         }
+        if (out.patterns.size() == max_topics) {
+            return Failure{
+                errc::bad_topic,
+                fmt::format("At most {} topics per subscription (sse.max_topics).", max_topics)};
+        }
+        out.patterns.push_back(std::move(*pattern));
     }
 
     std::string_view last = req.header("last-event-id");
