@@ -17,6 +17,11 @@ namespace ssecast::redis {
 /// Redis clock that stepped back); an hour is far past any sane skew and still bounds how
 /// far one bad message can move ids ahead.
 inline constexpr std::chrono::milliseconds kMaxIdLead = std::chrono::hours(1);
+/// How far ahead of Redis TIME the publish script lets a stored id (last-id key, the
+/// stream's last id) be. Larger than kMaxIdLead by a margin for skew between this host's
+/// clock and Redis': a floor this instance accepted (≤ its clock + kMaxIdLead) becomes a
+/// stored id, which must not then be refused by a Redis whose clock is a little behind.
+inline constexpr std::chrono::milliseconds kStoredIdLead = kMaxIdLead + std::chrono::minutes(10);
 /// Largest `seq`: 2^53 - 1, exact in the Lua numbers the publish script computes with.
 inline constexpr std::uint64_t kMaxIdSeq = (std::uint64_t{1} << 53) - 1;
 

@@ -146,7 +146,7 @@ void RedisBroker::run_publish(std::vector<hub::EventDraft> drafts, std::string i
     args.push_back(std::to_string(cfg_.history.max_age.count() * 1000));
     args.push_back(floor_.str());
     args.push_back(std::move(item));
-    args.push_back(std::to_string(kMaxIdLead.count()));
+    args.push_back(std::to_string(kStoredIdLead.count()));
     for (const auto& d : drafts) {
         args.push_back(encode_stored(d, ms));
     }
