@@ -11,7 +11,7 @@ shift || true
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
   targets=(fuzz_sse_encoder fuzz_query fuzz_publish_body fuzz_topic_pattern fuzz_jwt
-           fuzz_config fuzz_client_ip fuzz_admin_path)
+           fuzz_config fuzz_client_ip fuzz_admin_path fuzz_redis_message)
 fi
 build=build/fuzz
 start=$(date +%s)

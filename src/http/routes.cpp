@@ -41,6 +41,10 @@ std::size_t limit_param(const Request& req) {
     return std::min<std::size_t>(limit, 10000);
 }
 
+publish::Limits publish_limits(const config::LimitsConfig& limits) {
+    return {limits.max_body_bytes, limits.max_event_bytes};
+}
+
 net::awaitable<Response> publish(const Request& req, ServerContext& ctx) {
     if (ctx.draining.load(std::memory_order_relaxed)) {
         co_return error_reply(errc::draining);
@@ -59,7 +63,7 @@ net::awaitable<Response> publish(const Request& req, ServerContext& ctx) {
         co_return res;
     }
     PublishBatch batch;
-    if (auto f = parse_publish(req.body, ctx.cfg.limits.max_event_bytes, *who, batch)) {
+    if (auto f = parse_publish(req.body, publish_limits(ctx.cfg.limits), *who, batch)) {
         ctx.metrics.global().publish_rejected++;
         auto res = failure_reply(*f);
         res.headers = std::move(limit_headers);

@@ -79,6 +79,15 @@ std::string Metrics::render_prometheus() const {
         global_.rate_allowed_publish.load(), global_.rate_limited_publish.load());
     family(out, "ssecast_redis_up", "gauge", "1 when the Redis connection is up (redis mode).");
     sample(out, "ssecast_redis_up", global_.redis_up.load());
+    family(out, "ssecast_redis_publish_ok", "gauge",
+           "1 when this instance's last publish or publish check through Redis succeeded.");
+    sample(out, "ssecast_redis_publish_ok", global_.redis_publish_ok.load());
+    family(out, "ssecast_redis_ids_refused_total", "counter",
+           "Event ids read from Redis that were malformed or implausibly far ahead (ignored).");
+    sample(out, "ssecast_redis_ids_refused_total", global_.redis_ids_refused.load());
+    family(out, "ssecast_ingest_refused_total", "counter",
+           "Items of the Redis ingest list refused by the publish body validator (removed).");
+    sample(out, "ssecast_ingest_refused_total", global_.ingest_refused.load());
     family(out, "ssecast_rate_limit_fallback", "gauge",
            "1 while rate limits are enforced per instance because Redis is unreachable.");
     sample(out, "ssecast_rate_limit_fallback", global_.rate_limit_fallback.load());

@@ -3,6 +3,7 @@
 #include "redis/event_codec.hpp"
 
 #include "hub/topic.hpp"
+#include "publish/publish_body.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -39,52 +40,6 @@ bool read_strings(const json::value* v, std::vector<std::string>& out) {
     return true;
 }
 
-bool valid_type(std::string_view t) {
-    return !t.empty() && t.size() <= 200 &&
-           t.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
-result<hub::EventDraft> parse_one(const json::value& v, std::size_t max_event_bytes) {
-    if (!v.is_object()) {
-        return errc::bad_request;
-    }
-    const auto& o = v.get_object();
-    hub::EventDraft d;
-    if (const auto* topic = o.if_contains("topic"); topic != nullptr) {
-        if (!topic->is_string()) {
-            return errc::bad_topic;
-        }
-        d.topics.emplace_back(topic->get_string());
-    }
-    if (!read_strings(o.if_contains("topics"), d.topics)) {
-        return errc::bad_topic;
-    }
-    if (d.topics.empty()) {
-        return errc::bad_topic;
-    }
-    for (const auto& t : d.topics) {
-        if (!hub::is_valid_topic(t)) {
-            return errc::bad_topic;
-        }
-    }
-    if (const auto* type = o.if_contains("type"); type != nullptr) {
-        if (!type->is_string() || !valid_type(type->get_string())) {
-            return errc::bad_request;
-        }
-        d.type = std::string(type->get_string());
-    }
-    if (const auto* data = o.if_contains("data"); data != nullptr) {
-        d.data = data->is_string() ? std::string(data->get_string()) : json::serialize(*data);
-    }
-    if (d.data.size() > max_event_bytes) {
-        return errc::payload_too_large;
-    }
-    if (!read_strings(o.if_contains("users"), d.users)) {
-        return errc::bad_request;
-    }
-    return d;
-}
-
 } // namespace
 
 std::string encode_stored(const hub::EventDraft& draft, std::uint64_t published_ms) {
@@ -114,6 +69,16 @@ result<StoredEvent> decode_stored(std::string_view text) {
     }
     out.draft.type = std::string(type->get_string());
     out.draft.data = std::string(data->get_string());
+    // The channel is writable by anyone with Redis access: the rules of the publish body
+    // hold for what is read back too (STYLE: one validator per format).
+    if (!publish::is_valid_type(out.draft.type) || out.draft.topics.empty()) {
+        return errc::bad_json;
+    }
+    for (const auto& t : out.draft.topics) {
+        if (!hub::is_valid_topic(t)) {
+            return errc::bad_json;
+        }
+    }
     if (const auto* ts = o.if_contains("ts"); ts != nullptr && ts->is_number()) {
         out.published_ms = ts->to_number<std::uint64_t>(ec);
     }
@@ -134,35 +99,6 @@ hub::EventPtr to_event(sse::EventId id, const StoredEvent& stored) {
         }
     }
     return hub::make_event(id, stored.draft, published_at, received_at);
-}
-
-result<std::vector<hub::EventDraft>> parse_ingest(std::string_view body,
-                                                  std::size_t max_event_bytes) {
-    boost::system::error_code ec;
-    const json::value v = json::parse(body, ec);
-    if (ec) {
-        return errc::bad_json;
-    }
-    std::vector<hub::EventDraft> drafts;
-    if (v.is_array()) {
-        if (v.get_array().empty()) {
-            return errc::bad_request;
-        }
-        for (const auto& e : v.get_array()) {
-            auto d = parse_one(e, max_event_bytes);
-            if (!d) {
-                return d.error();
-            }
-            drafts.push_back(std::move(*d));
-        }
-    } else {
-        auto d = parse_one(v, max_event_bytes);
-        if (!d) {
-            return d.error();
-        }
-        drafts.push_back(std::move(*d));
-    }
-    return drafts;
 }
 
 } // namespace ssecast::redis

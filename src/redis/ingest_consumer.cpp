@@ -2,8 +2,6 @@
 // The ingest list consumer.
 #include "redis/ingest_consumer.hpp"
 
-#include "redis/event_codec.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <deque>
@@ -20,9 +18,10 @@ constexpr int kRecoverBatch = 100;  // processing-list items re-published per ro
 } // namespace
 
 IngestConsumer::IngestConsumer(boost::asio::io_context& ioc, const Keys& keys,
-                               std::size_t max_event_bytes, std::shared_ptr<Connection> conn,
+                               publish::Limits limits, metrics::Metrics& metrics,
+                               std::shared_ptr<Connection> conn,
                                std::shared_ptr<Connection> commands, RedisBroker& broker)
-    : keys_(keys), max_event_bytes_(max_event_bytes), conn_(std::move(conn)),
+    : keys_(keys), limits_(limits), metrics_(metrics), conn_(std::move(conn)),
       cmd_(std::move(commands)), broker_(broker), retry_timer_(ioc) {
     conn_->on_up([this] { recover(++gen_); });
     conn_->on_down([this](const std::string&) { ++gen_; });
@@ -106,10 +105,12 @@ void IngestConsumer::handle(std::uint64_t gen, std::deque<std::string> items) {
     }
     std::string item = std::move(items.front());
     items.pop_front();
-    auto drafts = parse_ingest(item, max_event_bytes_);
-    if (!drafts) {
-        spdlog::warn("redis ingest: dropping an invalid item from {} ({}): {:.200}", keys_.ingest,
-                     to_string(static_cast<errc>(drafts.error().value())), item);
+    publish::Body body;
+    if (auto refused = publish::parse_body(item, limits_, body)) {
+        // SPEC: the ingest list takes exactly what POST /publish takes (one validator).
+        metrics_.global().ingest_refused.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("redis ingest: dropping an item from {} ({}: {}): {:.200}", keys_.ingest,
+                     to_string(refused->code), refused->message, item);
         cmd_->command({"LREM", keys_.processing, "1", item},
                       [this, gen, items = std::move(items)](result<Reply> r) mutable {
                           if (!r) {
@@ -121,7 +122,7 @@ void IngestConsumer::handle(std::uint64_t gen, std::deque<std::string> items) {
         return;
     }
     broker_.publish_ingested(
-        std::move(*drafts), std::move(item),
+        std::move(body.drafts), std::move(item),
         [this, gen, items = std::move(items)](result<std::vector<sse::EventId>> r) mutable {
             if (!r) {
                 // Still in the processing list: recovered once Redis answers again.

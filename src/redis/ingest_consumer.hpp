@@ -4,6 +4,8 @@
 // script removes the item from there in the same atomic step that stores and fans it out.
 #pragma once
 
+#include "metrics/metrics.hpp"
+#include "publish/publish_body.hpp"
 #include "redis/connection.hpp"
 #include "redis/keys.hpp"
 #include "redis/redis_broker.hpp"
@@ -17,16 +19,19 @@
 namespace ssecast::redis {
 
 /// Exactly once across instances: an item is either in `ingest`, in one instance's
-/// processing list, or published (the script's LREM and XADD/PUBLISH are one step). Items
+/// processing list, or published (the script's XADD/PUBLISH and LREM are one step). An item
+/// the publish body validator refuses (the same one POST /publish uses) is logged, counted
+/// (ssecast_ingest_refused_total) and removed, so it never blocks the list. Items
 /// left in a dead instance's processing list are moved back by the cleanup script; on
 /// reconnect an instance first re-publishes what is still in its own list.
 /// Threading: everything on the io_context's thread. Destroy after that loop stopped.
 class IngestConsumer {
   public:
-    /// `conn` is a dedicated connection (BLMOVE blocks it); `commands` the shared one.
-    IngestConsumer(boost::asio::io_context& ioc, const Keys& keys, std::size_t max_event_bytes,
-                   std::shared_ptr<Connection> conn, std::shared_ptr<Connection> commands,
-                   RedisBroker& broker);
+    /// `conn` is a dedicated connection (BLMOVE blocks it); `commands` the shared one;
+    /// `limits` are those of POST /publish.
+    IngestConsumer(boost::asio::io_context& ioc, const Keys& keys, publish::Limits limits,
+                   metrics::Metrics& metrics, std::shared_ptr<Connection> conn,
+                   std::shared_ptr<Connection> commands, RedisBroker& broker);
     ~IngestConsumer();
 
     void start();
@@ -41,7 +46,8 @@ class IngestConsumer {
     void retry_soon(std::uint64_t gen);
 
     const Keys keys_;
-    const std::size_t max_event_bytes_;
+    const publish::Limits limits_;
+    metrics::Metrics& metrics_;
     std::shared_ptr<Connection> conn_;
     std::shared_ptr<Connection> cmd_;
     RedisBroker& broker_;

@@ -32,8 +32,9 @@ std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
     auto node = std::make_shared<RedisNode>();
     node->broker = std::make_unique<RedisBroker>(ioc, cfg, keys, metrics, commands, subscriber);
     node->registry = std::make_unique<RedisRegistry>(ioc, cfg.redis, keys, commands);
-    node->ingest = std::make_unique<IngestConsumer>(ioc, keys, cfg.limits.max_event_bytes, ingest,
-                                                    commands, *node->broker);
+    const publish::Limits limits{cfg.limits.max_body_bytes, cfg.limits.max_event_bytes};
+    node->ingest = std::make_unique<IngestConsumer>(ioc, keys, limits, metrics, ingest, commands,
+                                                    *node->broker);
     if (!cfg.rate_limits.empty()) {
         node->limiter =
             std::make_unique<RedisRateLimiter>(ioc, cfg.rate_limits, keys, metrics, commands);

@@ -3,9 +3,12 @@
 #include "redis/redis_broker.hpp"
 
 #include "redis/event_codec.hpp"
+#include "redis/id_check.hpp"
 #include "redis/scripts.hpp"
 
 #include <boost/asio/post.hpp>
+
+#include <fmt/format.h>
 
 #include <spdlog/spdlog.h>
 
@@ -16,9 +19,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Ping period and how fresh the last round trip must be for ready().
+/// Ping (and publish check) period; how fresh the last round trip and the last successful
+/// publish check must be for ready(), and how long a failed publish keeps it false.
 constexpr auto kPingEvery = 1s;
 constexpr auto kReadyWindow = 3s;
+/// At most one warning per this interval about ids refused from Redis (a flood of bad
+/// messages must not flood the log; the counter has the total).
+constexpr auto kIdWarningEvery = 10s;
 /// Live messages held during a gap fill before giving up on order (memory bound).
 constexpr std::size_t kMaxHeld = 100000;
 
@@ -94,9 +101,14 @@ void RedisBroker::stop() {
 }
 
 bool RedisBroker::ready() const noexcept {
+    const auto now = steady_ns();
+    const auto window = std::chrono::duration_cast<std::chrono::nanoseconds>(kReadyWindow).count();
+    // docs/redis.md §Readiness: the subscription works, a publish could succeed right now
+    // (a recent check passed), and no publish failed in the last window.
     return cmd_->up() && sub_->up() &&
-           steady_ns() - last_pong_ns_.load(std::memory_order_relaxed) <
-               std::chrono::duration_cast<std::chrono::nanoseconds>(kReadyWindow).count();
+           now - last_pong_ns_.load(std::memory_order_relaxed) < window &&
+           now - last_publish_ok_ns_.load(std::memory_order_relaxed) < window &&
+           now - last_publish_failed_ns_.load(std::memory_order_relaxed) >= window;
 }
 
 std::string RedisBroker::status() const {
@@ -125,43 +137,95 @@ void RedisBroker::run_publish(std::vector<hub::EventDraft> drafts, std::string i
         done(errc::backend_unavailable);
         return;
     }
+    const bool check_only = drafts.empty();
     const auto ms = unix_ms_now();
     std::vector<std::string> args;
-    args.reserve(5 + drafts.size());
+    args.reserve(6 + drafts.size());
     args.push_back(keys_.events);
     args.push_back(std::to_string(cfg_.history.max_events));
     args.push_back(std::to_string(cfg_.history.max_age.count() * 1000));
     args.push_back(floor_.str());
     args.push_back(std::move(item));
+    args.push_back(std::to_string(kStoredIdLead.count()));
     for (const auto& d : drafts) {
         args.push_back(encode_stored(d, ms));
     }
     publish_script_->eval(
         *cmd_, {keys_.stream, keys_.last_id, keys_.origin, keys_.processing, keys_.trimmed}, args,
-        [this, done = std::move(done)](result<Reply> r) {
+        [this, check_only, done = std::move(done)](result<Reply> r) {
             if (!r) {
-                done(r.error());
+                done(r.error()); // the link dropped or timed out: ready() sees the connection
                 return;
             }
-            if (!r->is_array()) {
-                spdlog::error("redis publish script failed: {}", r->str);
+            if (!r->is_array() || r->elements.size() != 2 || !r->elements[0].is_array() ||
+                !r->elements[1].is_array()) {
+                note_publish_outcome(false, check_only, r->str);
                 done(errc::backend_unavailable);
                 return;
             }
             std::vector<sse::EventId> ids;
-            ids.reserve(r->elements.size());
-            for (const auto& e : r->elements) {
-                const auto id = sse::EventId::parse(e.str);
-                if (!id) {
-                    spdlog::error("redis publish script returned a bad id '{}'", e.str);
+            ids.reserve(r->elements[0].elements.size());
+            const auto now = unix_ms_now();
+            for (const auto& e : r->elements[0].elements) {
+                const auto id = check_redis_id(e.str, now);
+                if (id.verdict != IdVerdict::ok) {
+                    note_publish_outcome(false, check_only, "it returned the id " + e.str);
                     done(errc::internal);
                     return;
                 }
-                ids.push_back(*id);
-                floor_ = std::max(floor_, *id);
+                ids.push_back(id.id);
+                floor_ = std::max(floor_, id.id);
             }
+            for (const auto& bad : r->elements[1].elements) {
+                // Ignored by the script; a real publish has overwritten the key since. A check
+                // sees the same key every second until then: not counted again.
+                if (!check_only) {
+                    const auto verdict = check_redis_id(bad.str, now).verdict;
+                    refused_id(keys_.last_id, bad.str,
+                               verdict == IdVerdict::ok ? IdVerdict::ahead : verdict);
+                }
+            }
+            note_publish_outcome(true, check_only, {});
             done(std::move(ids));
         });
+}
+
+void RedisBroker::note_publish_outcome(bool ok, bool check_only, const std::string& why) {
+    const auto now = steady_ns();
+    if (ok) {
+        last_publish_ok_ns_.store(now, std::memory_order_relaxed);
+        metrics_.global().redis_publish_ok.store(1, std::memory_order_relaxed);
+        publish_failing_ = false;
+        return;
+    }
+    last_publish_failed_ns_.store(now, std::memory_order_relaxed);
+    metrics_.global().redis_publish_ok.store(0, std::memory_order_relaxed);
+    if (!publish_failing_ || !check_only) {
+        // One line when checks start failing (not one a second), one per real publish.
+        spdlog::error("redis publish script failed{}: {}", check_only ? " (check)" : "", why);
+    }
+    publish_failing_ = true;
+}
+
+void RedisBroker::refused_id(std::string_view source, std::string_view text, IdVerdict verdict) {
+    metrics_.global().redis_ids_refused.fetch_add(1, std::memory_order_relaxed);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_id_warning_ < kIdWarningEvery) {
+        ++ids_refused_quietly_;
+        return;
+    }
+    spdlog::warn("redis: ignoring an event id from {} that is {}: '{:.60}' (ids must be "
+                 "<ms>-<seq>, at most {} min ahead of this host's clock){}",
+                 source, to_string(verdict), text, kMaxIdLead.count() / 60000,
+                 ids_refused_quietly_ > 0
+                     ? fmt::format("; {} more since the last warning", ids_refused_quietly_)
+                     : std::string());
+    last_id_warning_ = now;
+    ids_refused_quietly_ = 0;
+}
+
+void RedisBroker::check_publish() {
+    run_publish({}, std::string(), [](result<std::vector<sse::EventId>>) {});
 }
 
 void RedisBroker::replay(sse::EventId after, ReplayDone done) {
@@ -173,7 +237,7 @@ void RedisBroker::replay(sse::EventId after, ReplayDone done) {
         replay_script_->eval(
             *cmd_, {keys_.stream, keys_.origin, keys_.trimmed},
             {after.str(), std::to_string(cfg_.history.max_events)},
-            [done = std::move(done)](result<Reply> r) {
+            [this, done = std::move(done)](result<Reply> r) {
                 if (!r) {
                     done(r.error());
                     return;
@@ -185,15 +249,21 @@ void RedisBroker::replay(sse::EventId after, ReplayDone done) {
                 }
                 history::Replay out;
                 out.lost = r->elements[0].integer != 0;
+                const auto now = unix_ms_now();
                 for (const auto& entry : r->elements[1].elements) {
                     const auto* payload = entry_payload(entry);
-                    const auto id = sse::EventId::parse(
-                        entry.elements.empty() ? std::string_view() : entry.elements[0].str);
-                    if (payload == nullptr || !id) {
+                    const std::string_view text =
+                        entry.elements.empty() ? std::string_view() : entry.elements[0].str;
+                    const auto id = check_redis_id(text, now);
+                    if (id.verdict != IdVerdict::ok) {
+                        refused_id("the stream", text, id.verdict);
+                        continue;
+                    }
+                    if (payload == nullptr) {
                         continue;
                     }
                     if (auto stored = decode_stored(*payload)) {
-                        out.events.push_back(to_event(*id, *stored));
+                        out.events.push_back(to_event(id.id, *stored));
                     }
                 }
                 done(std::move(out));
@@ -218,6 +288,7 @@ void RedisBroker::on_push(const Reply& r) {
             fill_gap();
         } else if (channel == keys_.ping) {
             cmd_->command({"PUBLISH", keys_.ping, "1"}, [](result<Reply>) {}); // ready sooner
+            check_publish();
         }
         return;
     }
@@ -296,24 +367,27 @@ void RedisBroker::deliver_entries(const Reply& entries) {
 }
 
 void RedisBroker::deliver_payload(const std::string& payload) {
-    const auto space = payload.find(' ');
-    const auto id = sse::EventId::parse(std::string_view(payload).substr(0, space));
-    if (space == std::string::npos || !id) {
-        spdlog::warn("redis: ignoring a malformed message on {}", keys_.events);
+    // Anyone who can PUBLISH on the channel writes here: the id is checked before it may
+    // raise floor_ or last_delivered_ (one bad id would otherwise wedge publishing).
+    const auto msg = parse_channel_message(payload, unix_ms_now());
+    if (msg.id.verdict != IdVerdict::ok) {
+        refused_id(keys_.events, std::string_view(payload).substr(0, payload.find(' ')),
+                   msg.id.verdict);
         return;
     }
-    if (*id <= last_delivered_) {
+    const auto id = msg.id.id;
+    if (id <= last_delivered_) {
         return; // already delivered (gap fill overlap)
     }
-    auto stored = decode_stored(std::string_view(payload).substr(space + 1));
+    auto stored = decode_stored(msg.body);
     if (!stored) {
-        spdlog::warn("redis: ignoring event {} with a malformed body", id->str());
+        spdlog::warn("redis: ignoring event {} with a malformed body", id.str());
         return;
     }
-    last_delivered_ = *id;
-    floor_ = std::max(floor_, *id);
+    last_delivered_ = id;
+    floor_ = std::max(floor_, id);
     if (deliver_) {
-        deliver_(to_event(*id, *stored));
+        deliver_(to_event(id, *stored));
     }
 }
 
@@ -325,6 +399,7 @@ void RedisBroker::arm_ping() {
         }
         if (cmd_->up() && sub_->up()) {
             cmd_->command({"PUBLISH", keys_.ping, "1"}, [](result<Reply>) {});
+            check_publish();
         }
         update_gauge();
         arm_ping();

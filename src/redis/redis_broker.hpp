@@ -7,6 +7,7 @@
 #include "config/config.hpp"
 #include "metrics/metrics.hpp"
 #include "redis/connection.hpp"
+#include "redis/id_check.hpp"
 #include "redis/keys.hpp"
 #include "redis/script.hpp"
 
@@ -14,7 +15,9 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -47,8 +50,11 @@ class RedisBroker final : public broker::Broker {
     void stop() override;
     std::string_view name() const noexcept override { return "redis"; }
 
-    /// A PUBLISH → receive round trip on this instance's ping channel succeeded within
-    /// the last few seconds (a dead subscription makes the node not ready). Thread-safe.
+    /// Ready to serve (docs/redis.md §Readiness): both connections up, a PUBLISH → receive
+    /// round trip on this instance's ping channel within the last 3 s (a dead subscription
+    /// makes the node not ready), a publish check (the publish script run with no events,
+    /// which validates everything a publish needs and writes nothing) passed within the
+    /// last 3 s, and no publish script failed within the last 3 s. Thread-safe.
     bool ready() const noexcept;
     /// "connected" when both connections are up, else "disconnected". Thread-safe.
     std::string status() const;
@@ -59,7 +65,14 @@ class RedisBroker final : public broker::Broker {
     void publish_ingested(std::vector<hub::EventDraft> drafts, std::string item, PublishDone done);
 
   private:
+    /// Runs publish.lua; with no drafts it is a check that writes nothing.
     void run_publish(std::vector<hub::EventDraft> drafts, std::string item, PublishDone done);
+    void check_publish();
+    /// Records a script outcome for ready() and the redis_publish_ok gauge; logs failures.
+    void note_publish_outcome(bool ok, bool check_only, const std::string& why);
+    /// Counts an id refused from Redis (`source`: where it was read) and logs at most one
+    /// warning per 10 s.
+    void refused_id(std::string_view source, std::string_view text, IdVerdict verdict);
     void on_subscriber_up();
     void on_push(const Reply& r);
     void fill_gap();
@@ -86,8 +99,14 @@ class RedisBroker final : public broker::Broker {
     bool filling_ = false;         ///< gap fill after a resubscribe in progress
     std::deque<std::string> held_; ///< live messages held back while filling
     bool stopped_ = false;
+    bool publish_failing_ = false; ///< the last script outcome was a failure (log once)
+    std::chrono::steady_clock::time_point last_id_warning_{};
+    std::uint64_t ids_refused_quietly_ = 0; ///< refused since the last warning
     // Read from any thread.
-    std::atomic<std::int64_t> last_pong_ns_{0}; ///< steady clock, ns since epoch
+    std::atomic<std::int64_t> last_pong_ns_{0};       ///< steady clock, ns since epoch
+    std::atomic<std::int64_t> last_publish_ok_ns_{0}; ///< last script success (same clock)
+    /// Last script failure; starts a window in the past so a fresh broker is not held back.
+    std::atomic<std::int64_t> last_publish_failed_ns_{std::numeric_limits<std::int64_t>::min() / 2};
 };
 
 } // namespace ssecast::redis

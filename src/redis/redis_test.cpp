@@ -3,6 +3,7 @@
 // tests/integration/test_redis_*.py against a real redis-server).
 #include "redis/connection.hpp"
 #include "redis/event_codec.hpp"
+#include "redis/id_check.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,26 +37,48 @@ TEST(EventCodec, StoredRoundTrip) {
     EXPECT_FALSE(decode_stored(R"({"type":"x"})"));
 }
 
-TEST(EventCodec, IngestMatchesPublishBodyRules) {
-    auto one = parse_ingest(R"({"topic":"orders","data":{"a":1}})", 1024);
-    ASSERT_TRUE(one);
-    ASSERT_EQ(one->size(), 1u);
-    EXPECT_EQ((*one)[0].type, "message");
-    EXPECT_EQ((*one)[0].data, R"({"a":1})");
-    auto many =
-        parse_ingest(R"([{"topics":["a","b"],"type":"t","data":"raw"},{"topic":"c"}])", 1024);
-    ASSERT_TRUE(many);
-    EXPECT_EQ(many->size(), 2u);
-    EXPECT_EQ((*many)[0].data, "raw");
-    EXPECT_EQ(parse_ingest("{", 10).error(), make_error_code(errc::bad_json));
-    EXPECT_EQ(parse_ingest(R"({"data":1})", 10).error(), make_error_code(errc::bad_topic));
-    EXPECT_EQ(parse_ingest(R"({"topic":"bad topic"})", 10).error(),
-              make_error_code(errc::bad_topic));
-    EXPECT_EQ(parse_ingest(R"({"topic":"a","type":"x\ny"})", 10).error(),
-              make_error_code(errc::bad_request));
-    EXPECT_EQ(parse_ingest(R"({"topic":"a","data":"0123456789A"})", 10).error(),
-              make_error_code(errc::payload_too_large));
-    EXPECT_EQ(parse_ingest("[]", 10).error(), make_error_code(errc::bad_request));
+TEST(EventCodec, StoredEventsFollowThePublishRules) {
+    // What anyone can PUBLISH on the channel must not carry what POST /publish refuses.
+    EXPECT_FALSE(decode_stored(R"({"type":"x\u001b[2J","topics":["a"],"data":""})"));
+    EXPECT_FALSE(decode_stored(R"({"type":"x","topics":["a b"],"data":""})"));
+    EXPECT_FALSE(decode_stored(R"({"type":"x","topics":[],"data":""})"));
+    EXPECT_TRUE(decode_stored(R"({"type":"x","topics":["a"],"data":""})"));
+}
+
+// Ingest items go through publish::parse_body: see publish/publish_body_test.cpp.
+
+constexpr std::uint64_t kNow = 1'800'000'000'000;
+
+TEST(IdCheck, AcceptsWellFormedIdsUpToAnHourAhead) {
+    const auto lead = static_cast<std::uint64_t>(kMaxIdLead.count());
+    EXPECT_EQ(check_redis_id("0-0", kNow).verdict, IdVerdict::ok);
+    const auto c = check_redis_id("1800000000000-7", kNow);
+    EXPECT_EQ(c.verdict, IdVerdict::ok);
+    EXPECT_EQ(c.id, (sse::EventId{kNow, 7}));
+    EXPECT_EQ(check_redis_id(std::to_string(kNow + lead) + "-0", kNow).verdict, IdVerdict::ok);
+    EXPECT_EQ(check_redis_id(std::to_string(kNow + lead + 1) + "-0", kNow).verdict,
+              IdVerdict::ahead);
+    EXPECT_EQ(check_redis_id("1-9007199254740991", kNow).verdict, IdVerdict::ok);
+}
+
+TEST(IdCheck, RefusesThePoisonOfIssue12AndOtherShapes) {
+    EXPECT_EQ(check_redis_id("18446744073709551615-18446744073709551615", kNow).verdict,
+              IdVerdict::malformed); // seq over 2^53 - 1
+    EXPECT_EQ(check_redis_id("18446744073709551615-0", kNow).verdict, IdVerdict::ahead);
+    for (const char* bad : {"", "-", "5", "5-", "-5", "+5-1", "5-+1", "1-2-3", "1 -2", "a-1",
+                            "1-9007199254740992", "18446744073709551616-0", "0x1-0"}) {
+        EXPECT_EQ(check_redis_id(bad, kNow).verdict, IdVerdict::malformed) << bad;
+    }
+}
+
+TEST(IdCheck, ChannelMessage) {
+    auto m = parse_channel_message("1800000000000-1 {\"a\":1}", kNow);
+    EXPECT_EQ(m.id.verdict, IdVerdict::ok);
+    EXPECT_EQ(m.body, "{\"a\":1}");
+    EXPECT_EQ(parse_channel_message("1800000000000-1", kNow).id.verdict, IdVerdict::malformed);
+    m = parse_channel_message("18446744073709551615-18446744073709551615 {}", kNow);
+    EXPECT_EQ(m.id.verdict, IdVerdict::malformed);
+    EXPECT_TRUE(m.body.empty());
 }
 
 } // namespace

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
-// parse_publish with a publish key's identity (may publish anywhere): any body gives a
-// batch or a Failure, never a crash; an accepted batch satisfies every rule it promises.
+// The one publish body validator (publish::parse_body, used by POST /publish and the Redis
+// ingest list): any body gives a batch or a refusal, never a crash; an accepted batch
+// satisfies every rule it promises; HTTP's parse_publish (publish key: may publish
+// anywhere) agrees with it exactly.
 #include "fuzz_split.hpp"
 #include "http/publish_request.hpp"
 #include "hub/topic.hpp"
+#include "publish/exact_numbers.hpp"
+#include "publish/publish_body.hpp"
 #include "sse/encoder.hpp"
 
 namespace {
-constexpr std::size_t kMaxEventBytes = 4096;
+constexpr ssecast::publish::Limits kLimits{3000, 1024};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -19,22 +23,35 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return id;
     }();
     const std::string_view body(reinterpret_cast<const char*>(data), size);
-    ssecast::http::PublishBatch batch;
-    const auto failure = ssecast::http::parse_publish(body, kMaxEventBytes, anyone, batch);
-    if (failure) {
-        if (failure->message.empty()) {
-            fail("a failure without a message");
+    ssecast::publish::Body batch;
+    const auto refusal = ssecast::publish::parse_body(body, kLimits, batch);
+
+    ssecast::http::PublishBatch via_http;
+    const auto failure = ssecast::http::parse_publish(body, kLimits, anyone, via_http);
+    if (refusal.has_value() != failure.has_value() ||
+        (refusal && (refusal->code != failure->code || refusal->message != failure->message))) {
+        fail("HTTP and the shared validator disagree");
+    }
+    if (refusal) {
+        if (refusal->message.empty()) {
+            fail("a refusal without a message");
         }
         return 0;
     }
-    if (batch.drafts.empty() || batch.drafts.size() > ssecast::http::kMaxEventsPerPublish) {
+    if (body.size() > kLimits.max_body_bytes) {
+        fail("accepted a body over max_body_bytes");
+    }
+    if (ssecast::publish::find_inexact_number(body)) {
+        fail("accepted a number that does not survive the trip through a double");
+    }
+    if (batch.drafts.empty() || batch.drafts.size() > ssecast::publish::kMaxEventsPerBody) {
         fail("accepted batch size out of range");
     }
     if (!batch.array && batch.drafts.size() != 1) {
         fail("an object body gave several drafts");
     }
     for (const auto& d : batch.drafts) {
-        if (d.topics.empty() || d.data.size() > kMaxEventBytes) {
+        if (d.topics.empty() || d.data.size() > kLimits.max_event_bytes) {
             fail("accepted a draft without topics or over max_event_bytes");
         }
         for (const auto& t : d.topics) {
@@ -42,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 fail("accepted an invalid topic");
             }
         }
-        if (d.type.empty() || d.type.size() > 200 || ssecast::sse::has_line_break(d.type)) {
+        if (d.type.empty() || d.type.size() > 200 || ssecast::sse::has_control_character(d.type)) {
             fail("accepted an invalid type");
         }
     }

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
 # POST /publish: bodies, ids, keys and claims, every refusal with its status.
+import json
+
 import jwt
 import requests
 
@@ -79,3 +81,22 @@ def test_publish_claim(server):
     assert r.status_code == 403 and r.json()["error"] == "forbidden"
     no_claim = jwt.encode({"sub": "reader"}, JWT_SECRET, algorithm="HS256")
     assert server.publish({"topic": "orders/1", "data": 1}, key=no_claim).status_code == 403
+
+
+def test_numbers_that_json_cannot_carry_exactly_are_refused(server):
+    """#12 finding 12: 1e400 reached subscribers as `Infinity` (not JSON) and a 30-digit
+    integer lost its digits. Such numbers are refused naming the field; exact ones pass and
+    keep their value."""
+    for number in ["1e400", "-1e400", "123456789012345678901234567890", "1e-400",
+                   "0.1000000000000000000001"]:
+        r = server.publish(None, raw='{"topic": "t", "data": {"n": [1, %s]}}' % number)
+        assert r.status_code == 400, number
+        assert r.json()["error"] == "bad_request"
+        assert r.json()["message"].startswith("data: the number " + number)
+    r = server.publish(None, raw='[{"topic": "t"}, {"topic": "t", "data": 1e999}]')
+    assert r.status_code == 400 and r.json()["message"].startswith("[1].data: the number 1e999")
+    s = server.subscribe("t")
+    exact = "[0.1, 1.0, 1e19, 2.5e-3, 9223372036854775807, 18446744073709551615, -7]"
+    assert server.publish(None, raw='{"topic": "t", "data": %s}' % exact).status_code == 200
+    assert json.loads(s.next_event()["data"]) == json.loads(exact)
+    s.close()
