@@ -36,8 +36,11 @@ class Broker {
     /// meaning none of them was stored or sent: never a success for an event not stored.
     virtual void publish(std::vector<hub::EventDraft> drafts, PublishDone done) = 0;
 
-    /// Retained events after `after` (see history::Replay); `done` runs once, on any thread.
-    virtual void replay(sse::EventId after, ReplayDone done) = 0;
+    /// One page of the retained events after `q.after` (history::ReplayQuery bounds what one
+    /// call reads and returns; history::Replay says whether more remain and where the next
+    /// page starts). `done` runs once, on any thread, with the page or an error
+    /// (errc::backend_unavailable, timeout).
+    virtual void replay(history::ReplayQuery q, ReplayDone done) = 0;
 
     /// Stops delivering; pending callbacks complete with an error or not at all after this.
     virtual void stop() = 0;

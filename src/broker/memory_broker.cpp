@@ -41,8 +41,8 @@ void MemoryBroker::publish(std::vector<hub::EventDraft> drafts, PublishDone done
     done(std::move(ids));
 }
 
-void MemoryBroker::replay(sse::EventId after, ReplayDone done) {
-    done(history_.after(after));
+void MemoryBroker::replay(history::ReplayQuery q, ReplayDone done) {
+    done(history_.after(q));
 }
 
 void MemoryBroker::stop() {

@@ -18,7 +18,7 @@ class MemoryBroker final : public Broker {
 
     void start(Deliver deliver) override;
     void publish(std::vector<hub::EventDraft> drafts, PublishDone done) override;
-    void replay(sse::EventId after, ReplayDone done) override;
+    void replay(history::ReplayQuery q, ReplayDone done) override;
     void stop() override;
     std::string_view name() const noexcept override { return "memory"; }
 

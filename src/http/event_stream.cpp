@@ -35,6 +35,10 @@ namespace {
 /// latency and the iovec array bounded.
 constexpr std::size_t kMaxFramesPerWrite = 64;
 
+/// Retained events one replay page looks at, at most (#12: the work one read may cause;
+/// the page's bytes are bounded by a quarter of limits.max_queue_bytes).
+constexpr std::size_t kReplayPageScan = 512;
+
 std::string response_head(const Headers& extra) {
     std::string head = "HTTP/1.1 200 OK\r\n"
                        "Content-Type: text/event-stream; charset=utf-8\r\n"
@@ -63,14 +67,26 @@ hub::EventPtr history_lost_event(const std::string& last_event_id) {
 
 /// State shared between the stream's coroutine and the callbacks that write for it.
 struct StreamState : std::enable_shared_from_this<StreamState> {
-    StreamState(tcp::socket s, metrics::ShardCounters& c) : socket(std::move(s)), counters(c) {}
+    StreamState(tcp::socket s, metrics::ShardCounters& c)
+        : socket(std::move(s)), counters(c), drained(socket.get_executor()) {}
     tcp::socket socket;
     metrics::ShardCounters& counters;
     hub::Subscriber* sub = nullptr; ///< null once the stream has ended
-    bool live = false;              ///< head and replay are out: write_now() may run
+    bool live = false;              ///< the head is out: write_now() may run
     bool awaiting_writable = false; ///< a wait for socket space is in flight
     std::size_t offset = 0;         ///< bytes of the first pending frame already sent
+    /// While replaying: cancelled (woken) when the queue falls to low_water or the stream
+    /// closes, so the replay asks for its next page as the socket takes the last one.
+    net::steady_timer drained;
+    std::size_t low_water = 0; ///< 0 = not replaying
 };
+
+void wake_replay(StreamState& st) {
+    if (st.low_water != 0 &&
+        (st.sub == nullptr || st.sub->closed() || st.sub->queued_bytes() <= st.low_water)) {
+        st.drained.cancel();
+    }
+}
 
 /// The heartbeat as a queued frame, so it goes through the same partial-write bookkeeping
 /// as events (half a heartbeat followed by an event would turn the event into a comment).
@@ -103,6 +119,7 @@ void account_written(StreamState& st, std::size_t n) {
     }
     st.offset = left;
     st.sub->consumed(done);
+    wake_replay(st);
 }
 
 /// Fills `iov` with up to kMaxFramesPerWrite pending frames (the first one from `offset`);
@@ -178,6 +195,7 @@ void on_wake(StreamState& st) {
     if (st.sub->closed()) {
         boost::system::error_code ignored;
         st.socket.cancel(ignored); // ends the coroutine's wait and any wait for space
+        wake_replay(st);
         return;
     }
     if (st.live && !st.awaiting_writable) {
@@ -212,6 +230,63 @@ void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
         s->push_heartbeat(heartbeat_frame());
     }
 }
+
+namespace {
+
+/// SPEC §Resume, paged (#12): reads history a page at a time, each page only once the queue
+/// has drained to a quarter of limits.max_queue_bytes (backpressure from the socket), so a
+/// backlog of any length that history still holds goes out while queue + held live events
+/// stay within max_queue_bytes. Ends the handoff once a page read that began after the last
+/// held-event drop reaches the end of history. Closes the stream when history is unreadable
+/// (the client resumes later from the same id) or moved past the replay (it resumes and is
+/// told history-lost). The caller owns `st` and `req` and awaits this directly.
+net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req,
+                                    ServerContext& ctx) {
+    auto& sub = *st.sub;
+    const std::size_t quarter = std::max<std::size_t>(ctx.cfg.limits.max_queue_bytes / 4, 1);
+    history::ReplayQuery q{*req.resume_from, sub.patterns(), kReplayPageScan, quarter};
+    st.low_water = quarter;
+    for (bool first = true; !sub.closed(); first = false) {
+        while (!sub.closed() && sub.queued_bytes() > quarter) {
+            st.drained.expires_at(net::steady_timer::time_point::max());
+            co_await st.drained.async_wait(use_nothrow);
+        }
+        if (sub.closed()) {
+            break;
+        }
+        const auto drops = sub.held_drops();
+        auto page = co_await await_callback<result<history::Replay>>(
+            [&](auto done) { ctx.broker.replay(q, std::move(done)); });
+        if (sub.closed()) {
+            break;
+        }
+        if (!page) {
+            // History unreadable (Redis down): end the stream; the client retries and
+            // resumes from the same id later, so nothing is lost.
+            sub.close(page.error() == errc::timeout ? errc::timeout : errc::backend_unavailable);
+            break;
+        }
+        if (page->lost && !first) {
+            spdlog::warn("cutting stream of {}: history moved past its replay (it can resume)",
+                         sub.user_id());
+            st.counters.add(st.counters.dropped);
+            sub.close(errc::slow_consumer);
+            break;
+        }
+        if (page->lost) {
+            sub.push_control(history_lost_event(*req.last_event_id));
+        }
+        sub.push_replay(page->events, page->next_after);
+        if (!page->more && sub.held_drops() == drops) {
+            sub.finish_handoff();
+            break;
+        }
+        q.after = page->next_after;
+    }
+    st.low_water = 0;
+}
+
+} // namespace
 
 net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
                                    registry::ConnectionInfo conn, Headers extra, ServerContext& ctx,
@@ -249,27 +324,13 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
     auto [hec, hn] = co_await net::async_write(st->socket, net::buffer(head), use_nothrow);
     counters.add(counters.bytes_written, hn);
 
+    st->live = true; // replay frames go out as the socket takes them
     if (!hec && resuming) {
         if (!req.resume_from) {
             sub.push_control(history_lost_event(*req.last_event_id));
-            sub.finish_handoff({}, std::nullopt);
+            sub.finish_handoff();
         } else {
-            auto replay = co_await await_callback<result<history::Replay>>(
-                [&](auto done) { ctx.broker.replay(*req.resume_from, std::move(done)); });
-            if (!replay) {
-                // History unreadable (Redis down): end the stream; the client retries and
-                // resumes from the same id later, so nothing is lost.
-                sub.close(replay.error() == errc::timeout ? errc::timeout
-                                                          : errc::backend_unavailable);
-            } else {
-                if (replay->lost) {
-                    sub.push_control(history_lost_event(*req.last_event_id));
-                }
-                if (sub.finish_handoff(replay->events, req.resume_from) ==
-                    hub::Subscriber::Offer::overflow) {
-                    counters.add(counters.dropped);
-                }
-            }
+            co_await replay_backlog(*st, req, ctx);
         }
     }
 
@@ -284,7 +345,6 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
     // or reset (or junk we discard). The wait also ends when the subscriber closes
     // (on_wake cancels it).
     sub.last_write = std::chrono::steady_clock::now();
-    st->live = true;
     if (!hec) {
         write_now(*st);
     }

@@ -140,16 +140,65 @@ TEST(Subscriber, HandoffHasNoGapAndNoDuplicate) {
     // Live events 5 and 6 arrive while history is read; history has 3..5.
     s.offer(ev(5, {"t"}));
     s.offer(ev(6, {"t"}));
-    s.finish_handoff({ev(3, {"t"}), ev(4, {"other"}), ev(5, {"t"})}, sse::EventId{2, 0});
+    const std::vector<EventPtr> page{ev(3, {"t"}), ev(4, {"other"}), ev(5, {"t"})};
+    s.push_replay(page, sse::EventId{5, 0});
+    s.finish_handoff();
     s.offer(ev(6, {"t"})); // a late duplicate of a held event
     s.offer(ev(7, {"t"}));
     EXPECT_EQ(ids(s), (std::vector<std::uint64_t>{3, 5, 6, 7}));
 }
 
+TEST(Subscriber, PagedReplayRaisesTheFloorPastFilteredEvents) {
+    Subscriber s("u", {pat("t")}, 1 << 20, [] {});
+    s.begin_handoff();
+    s.offer(ev(4, {"t"})); // live, arrives during the first page; replayed by the second
+    s.offer(ev(7, {"t"}));
+    const std::vector<EventPtr> first{ev(2, {"t"}), ev(3, {"t"})};
+    s.push_replay(first, sse::EventId{3, 0});
+    // The second page looked at 4..6 (5 and 6 filtered out by topic in the backend).
+    const std::vector<EventPtr> second{ev(3, {"t"}), ev(4, {"t"})};
+    s.push_replay(second, sse::EventId{6, 0});
+    s.offer(ev(6, {"t"})); // at the floor: already accounted for
+    s.finish_handoff();
+    EXPECT_EQ(ids(s), (std::vector<std::uint64_t>{2, 3, 4, 7}));
+}
+
+TEST(Subscriber, HeldLiveEventsOverTheirBudgetAreDroppedNotCut) {
+    Subscriber s("u", {pat("t")}, 400, [] {});
+    s.begin_handoff();
+    const std::vector<EventPtr> page{ev(1, {"t"}, {}, std::string(300, 'x'))};
+    s.push_replay(page, sse::EventId{1, 0}); // a page may exceed half the queue
+    EXPECT_EQ(s.offer(ev(2, {"t"}, {}, std::string(100, 'x'))), Subscriber::Offer::queued);
+    EXPECT_EQ(s.held_drops(), 0u);
+    // Held events are capped at half the queue: over it they are dropped (history has them).
+    EXPECT_EQ(s.offer(ev(3, {"t"}, {}, std::string(100, 'x'))), Subscriber::Offer::filtered);
+    EXPECT_EQ(s.held_drops(), 1u);
+    EXPECT_FALSE(s.closed());
+    s.offer(ev(4, {"t"}));
+    const std::vector<EventPtr> again{ev(2, {"t"}), ev(3, {"t"})};
+    s.push_replay(again, sse::EventId{3, 0});
+    s.finish_handoff();
+    EXPECT_EQ(ids(s), (std::vector<std::uint64_t>{1, 2, 3, 4}));
+}
+
+TEST(Subscriber, AFloorBelowTheResumeIdLetsEveryNewEventThrough) {
+    // An id from the future: the backend answers with the newest assigned id as next_after.
+    Subscriber s("u", {pat("t")}, 1 << 20, [] {});
+    s.begin_handoff();
+    s.offer(ev(10, {"t"}));
+    s.push_replay({}, sse::EventId{9, 0});
+    s.finish_handoff();
+    s.offer(ev(11, {"t"}));
+    EXPECT_EQ(ids(s), (std::vector<std::uint64_t>{10, 11}));
+}
+
 TEST(Subscriber, HandoffSkipsReplayAtOrBelowResumePoint) {
     Subscriber s("u", {pat("t")}, 1 << 20, [] {});
     s.begin_handoff();
-    s.finish_handoff({ev(3, {"t"}), ev(4, {"t"})}, sse::EventId{3, 0});
+    s.push_replay({}, sse::EventId{3, 0});
+    const std::vector<EventPtr> page{ev(3, {"t"}), ev(4, {"t"})};
+    s.push_replay(page, sse::EventId{4, 0});
+    s.finish_handoff();
     EXPECT_EQ(ids(s), std::vector<std::uint64_t>{4});
 }
 
@@ -170,7 +219,7 @@ TEST(Subscriber, HeartbeatOnlyWhenIdleAndNotDuringHandoff) {
     s.begin_handoff(); // not live yet: the replay comes first
     s.push_heartbeat(heartbeat);
     EXPECT_TRUE(s.pending().empty());
-    s.finish_handoff({}, std::nullopt);
+    s.finish_handoff();
 
     s.close(errc::ok);
     s.push_heartbeat(heartbeat);

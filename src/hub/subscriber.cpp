@@ -44,12 +44,14 @@ Subscriber::Offer Subscriber::offer(const EventPtr& event) {
         return Offer::filtered; // already sent in the replay
     }
     if (in_handoff_) {
-        // Held events count against the same limit: a slow history read must not let
-        // live traffic pile up without bound.
-        if (queued_bytes_ + held_bytes_ + event->frame.size() > max_queue_bytes_) {
+        // Bounded apart from the replay queue, so that a long replay does not cut a reader:
+        // past the budget the held events are dropped (every one of them is in history,
+        // stored before it was delivered) and the replay reads on until it catches up.
+        if (held_bytes_ + event->frame.size() > max_queue_bytes_ / 2) {
             held_.clear();
-            close(errc::slow_consumer);
-            return Offer::overflow;
+            held_bytes_ = 0;
+            ++held_drops_;
+            return Offer::filtered;
         }
         held_bytes_ += event->frame.size();
         held_.push_back(event);
@@ -65,39 +67,44 @@ void Subscriber::begin_handoff() {
     in_handoff_ = true;
 }
 
-Subscriber::Offer Subscriber::finish_handoff(const std::vector<EventPtr>& replay,
-                                             std::optional<sse::EventId> resume_from) {
+void Subscriber::push_replay(std::span<const EventPtr> page, sse::EventId next_after) {
+    if (closed_) {
+        return;
+    }
+    for (const auto& event : page) {
+        if ((floor_ && event->id <= *floor_) || !wants(*event)) {
+            continue;
+        }
+        queued_bytes_ += event->frame.size();
+        queue_.push_back(event);
+        floor_ = event->id;
+    }
+    if (!floor_ || next_after > *floor_) {
+        floor_ = next_after;
+    }
+    wake_();
+}
+
+void Subscriber::finish_handoff() {
     in_handoff_ = false;
     if (closed_) {
         held_.clear();
-        return Offer::filtered;
-    }
-    floor_ = resume_from;
-    for (const auto& event : replay) {
-        if (floor_ && event->id <= *floor_) {
-            continue;
-        }
-        if (wants(*event) && !enqueue(event)) {
-            held_.clear();
-            return Offer::overflow;
-        }
-        floor_ = event->id;
+        return;
     }
     for (const auto& event : held_) {
         if (floor_ && event->id <= *floor_) {
             continue;
         }
-        if (!enqueue(event)) {
-            held_.clear();
-            return Offer::overflow;
-        }
+        // Not capped: held_ is bounded by its own budget and the caller finishes only with
+        // a drained queue, so queue + held stays within max_queue_bytes (plus one event).
+        queued_bytes_ += event->frame.size();
+        queue_.push_back(event);
         floor_ = event->id;
     }
     held_.clear();
     held_.shrink_to_fit();
     held_bytes_ = 0;
     wake_();
-    return Offer::queued;
 }
 
 void Subscriber::push_control(EventPtr frame) {

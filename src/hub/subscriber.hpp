@@ -41,16 +41,26 @@ class Subscriber {
     /// Queues `event` if wanted. Past max_queue_bytes the subscriber is closed with
     /// errc::slow_consumer and Offer::overflow is returned (STYLE habit 1: never block the
     /// publisher, cut the slow one). While a replay handoff is open, live events are held
-    /// back; events at or below the handoff floor are dropped as duplicates.
+    /// back, at most max_queue_bytes / 2 of them: past that the held events are dropped and
+    /// held_drops() counts it (they are in history, so the replay reads them again; the
+    /// stream is not cut). Events at or below the handoff floor are dropped as duplicates.
     Offer offer(const EventPtr& event);
 
-    /// SPEC §Resume: called before history is read; live events are buffered from now on.
+    /// SPEC §Resume: called before history is read; live events are held from now on.
     void begin_handoff();
-    /// Queues `replay` (only the wanted ones, in order), then the buffered live events newer
-    /// than both `resume_from` and the last replayed id: no gap, no duplicate at the seam.
-    /// Returns Offer::overflow if the replay alone exceeds the queue limit.
-    Offer finish_handoff(const std::vector<EventPtr>& replay,
-                         std::optional<sse::EventId> resume_from);
+    /// Queues one replay page (only the wanted events above the floor, in order; not
+    /// subject to the queue limit: the caller bounds pages and asks for the next one only
+    /// when the queue has drained) and raises the floor to `next_after`, the newest id the
+    /// page accounted for (history::Replay::next_after). Wakes the writer.
+    void push_replay(std::span<const EventPtr> page, sse::EventId next_after);
+    /// How often held live events were dropped for being over their budget. A replay may
+    /// finish (finish_handoff) only after a page read that began after the last drop and
+    /// reached the end of history: then no event is missing between page and held.
+    std::uint64_t held_drops() const noexcept { return held_drops_; }
+    /// Ends the handoff: queues the held live events above the floor (no gap, no duplicate
+    /// at the seam; with no replay page pushed there is no floor and all are queued), then
+    /// live events are queued directly. Wakes the writer.
+    void finish_handoff();
 
     /// Queues a frame that is not an event (history-lost notice) at the front. Not subject
     /// to filters. Only before the writer starts (it would shift frames being written).
@@ -102,6 +112,7 @@ class Subscriber {
     bool in_handoff_ = false;
     std::vector<EventPtr> held_; ///< live events that arrived during the handoff
     std::size_t held_bytes_ = 0;
+    std::uint64_t held_drops_ = 0;
     std::optional<sse::EventId> floor_;
     bool closed_ = false;
     errc close_reason_ = errc::ok;

@@ -228,46 +228,59 @@ void RedisBroker::check_publish() {
     run_publish({}, std::string(), [](result<std::vector<sse::EventId>>) {});
 }
 
-void RedisBroker::replay(sse::EventId after, ReplayDone done) {
-    net::post(ioc_, [this, after, done = std::move(done)]() mutable {
+void RedisBroker::replay(history::ReplayQuery q, ReplayDone done) {
+    net::post(ioc_, [this, q = std::move(q), done = std::move(done)]() mutable {
         if (stopped_ || !cmd_->up()) {
             done(errc::backend_unavailable);
             return;
         }
-        replay_script_->eval(
-            *cmd_, {keys_.stream, keys_.origin, keys_.trimmed},
-            {after.str(), std::to_string(cfg_.history.max_events)},
-            [this, done = std::move(done)](result<Reply> r) {
-                if (!r) {
-                    done(r.error());
-                    return;
-                }
-                if (!r->is_array() || r->elements.size() != 2 || !r->elements[1].is_array()) {
-                    spdlog::error("redis replay script failed: {}", r->str);
-                    done(errc::backend_unavailable);
-                    return;
-                }
-                history::Replay out;
-                out.lost = r->elements[0].integer != 0;
-                const auto now = unix_ms_now();
-                for (const auto& entry : r->elements[1].elements) {
-                    const auto* payload = entry_payload(entry);
-                    const std::string_view text =
-                        entry.elements.empty() ? std::string_view() : entry.elements[0].str;
-                    const auto id = check_redis_id(text, now);
-                    if (id.verdict != IdVerdict::ok) {
-                        refused_id("the stream", text, id.verdict);
-                        continue;
-                    }
-                    if (payload == nullptr) {
-                        continue;
-                    }
-                    if (auto stored = decode_stored(*payload)) {
-                        out.events.push_back(to_event(id.id, *stored));
-                    }
-                }
-                done(std::move(out));
-            });
+        std::vector<std::string> args{q.after.str(), std::to_string(q.max_scan),
+                                      std::to_string(q.max_bytes)};
+        for (const auto& p : q.topics) {
+            if (p.is_prefix() && p.key().empty()) {
+                args.resize(3); // "*": every topic
+                break;
+            }
+            args.push_back((p.is_prefix() ? "^" : "=") + p.key());
+        }
+        replay_script_->eval(*cmd_, {keys_.stream, keys_.origin, keys_.trimmed, keys_.last_id},
+                             args, [this, done = std::move(done)](result<Reply> r) {
+                                 if (!r) {
+                                     done(r.error());
+                                     return;
+                                 }
+                                 const auto next = r->is_array() && r->elements.size() == 4
+                                                       ? sse::EventId::parse(r->elements[3].str)
+                                                       : std::nullopt;
+                                 if (!next || !r->elements[1].is_array()) {
+                                     spdlog::error("redis replay script failed: {}", r->str);
+                                     done(errc::backend_unavailable);
+                                     return;
+                                 }
+                                 history::Replay out;
+                                 out.lost = r->elements[0].integer != 0;
+                                 out.more = r->elements[2].integer != 0;
+                                 out.next_after = *next;
+                                 const auto now = unix_ms_now();
+                                 for (const auto& entry : r->elements[1].elements) {
+                                     const auto* payload = entry_payload(entry);
+                                     const std::string_view text = entry.elements.empty()
+                                                                       ? std::string_view()
+                                                                       : entry.elements[0].str;
+                                     const auto id = check_redis_id(text, now);
+                                     if (id.verdict != IdVerdict::ok) {
+                                         refused_id("the stream", text, id.verdict);
+                                         continue;
+                                     }
+                                     if (payload == nullptr) {
+                                         continue;
+                                     }
+                                     if (auto stored = decode_stored(*payload)) {
+                                         out.events.push_back(to_event(id.id, *stored));
+                                     }
+                                 }
+                                 done(std::move(out));
+                             });
     });
 }
 

@@ -45,8 +45,10 @@ class RedisBroker final : public broker::Broker {
     void start(Deliver deliver) override;
     /// errc::backend_unavailable at once while the command connection is down (→ 503).
     void publish(std::vector<hub::EventDraft> drafts, PublishDone done) override;
-    /// Fails (errc::backend_unavailable / timeout) while Redis is unreachable.
-    void replay(sse::EventId after, ReplayDone done) override;
+    /// One replay.lua call per page: at most q.max_scan entries looked at, topic-filtered in
+    /// Redis, at most q.max_bytes of payload returned. Fails (errc::backend_unavailable /
+    /// timeout) while Redis is unreachable.
+    void replay(history::ReplayQuery q, ReplayDone done) override;
     void stop() override;
     std::string_view name() const noexcept override { return "redis"; }
 
