@@ -118,3 +118,30 @@ def test_many_ingest_items_are_published_once_each(cluster):
     assert got == list(range(60))
     assert_no_more_events(s)
     s.close()
+
+
+def test_age_trim_is_exact_and_skipped_while_nothing_is_old():
+    """history.max_age_seconds in redis mode: events older than the age leave the stream on
+    the next publish, and replay knows exactly which (history-lost from before the trimmed
+    ones, none from the last trimmed one). While nothing is old enough, publish.lua does not
+    search the stream for expired entries (issue #13: that search cost a walk per publish)."""
+    c = Cluster(n=1, env={"SSECAST_HISTORY_MAX_AGE_SECONDS": "1"})
+    try:
+        c.wait_ready()
+        srv = c.servers[0]
+        a = srv.publish({"topic": "age", "data": "a"}).json()["id"]
+        b = srv.publish({"topic": "age", "data": "b"}).json()["id"]
+        c.redis.cli("CONFIG", "RESETSTAT")
+        srv.publish({"topic": "age", "data": "fresh"})  # nothing is old yet
+        stats = c.redis.cli("INFO", "commandstats")
+        assert "cmdstat_xrevrange" not in stats, stats
+        time.sleep(1.3)
+        d = srv.publish({"topic": "age", "data": "d"}).json()["id"]
+        assert int(c.redis.cli("XLEN", PREFIX + "stream")) == 1
+        s = srv.subscribe("age", headers={**auth("bob"), "Last-Event-ID": a})
+        lost = s.next_event()
+        assert lost["event"] == "ssecast.history-lost"  # b and "fresh" were trimmed after a
+        assert s.next_event()["id"] == d
+        s.close()
+    finally:
+        c.stop()

@@ -54,12 +54,14 @@ if kind ~= 'none' and kind ~= 'stream' then
   return redis.error_reply('SSECAST_STREAM ' .. KEYS[1] .. ' is a ' .. kind ..
     ', not a stream; nothing was published (delete the key)')
 end
+local oldest = nil -- id of the stream's first entry (XINFO has it at no cost)
 if kind == 'stream' then
   -- XADD needs an id above the last one ever generated (kept even when entries are gone).
   local info = redis.call('XINFO', 'STREAM', KEYS[1])
   local top = nil
   for i = 1, #info, 2 do
     if info[i] == 'last-generated-id' then top = info[i + 1] end
+    if info[i] == 'first-entry' and info[i + 1] then oldest = info[i + 1][1] end
   end
   local m, s = parse(top, true)
   if not m then
@@ -94,7 +96,11 @@ end
 redis.call('SET', KEYS[2], ids[#ids])
 redis.call('SET', KEYS[3], ids[1], 'NX') -- first id of this stream incarnation
 local cutoff = now - tonumber(ARGV[3])
-if cutoff > 0 then
+-- Only look for expired entries when the oldest one is expired: a reverse range search
+-- that finds nothing costs a walk over stream nodes on every publish (issue #13), and
+-- MAXLEN trimming above only ever makes the oldest entry newer.
+local oldest_ms = parse(oldest)
+if cutoff > 0 and oldest and (not oldest_ms or oldest_ms < cutoff) then
   local min = string.format('%d-0', cutoff)
   local expired = redis.call('XREVRANGE', KEYS[1], '(' .. min, '-', 'COUNT', 1)
   if #expired > 0 then
