@@ -15,7 +15,17 @@ from test_redis_support import Cluster, assert_no_more_events, auth
 
 QUEUE = 64 * 1024
 PAYLOAD = "p" * 900
-BACKLOG = 760  # ~720 KB of frames: over 10 × QUEUE
+BIG = "s" * 8000
+
+
+def kernel_send_buffer_max():
+    with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+        return int(f.read().split()[2])
+
+
+# Over 10 × QUEUE, and half as much again as the kernel's largest send buffer (4 MB here),
+# so that the replay is still going on when live events arrive.
+BACKLOG = max(10 * QUEUE, kernel_send_buffer_max() * 3 // 2) // len(BIG) + 1
 
 
 def publish_many(srv, topic, n, tag, payload=PAYLOAD):
@@ -47,12 +57,12 @@ def check_backlog_then_live(srv, headers=None):
     the replay is still going (more than the held-live budget) follow without gap or
     duplicate, then live."""
     first = publish_many(srv, "t", 1, "before")[0]
-    backlog = publish_many(srv, "t", BACKLOG, "b")
-    # A small receive window keeps the replay going while live events arrive.
+    backlog = publish_many(srv, "t", BACKLOG, "b", payload=BIG)
     s = SSEStream(srv, ["t"], headers={"Last-Event-ID": first, **(headers or {})}, rcvbuf=8192)
     assert s.status == 200
     got = read_ids(s, 5)
-    live = publish_many(srv, "t", 120, "l")  # ~110 KB while the replay waits for the reader
+    # ~110 KB, over the held-live budget (QUEUE / 2), while the replay waits for the reader.
+    live = publish_many(srv, "t", 120, "l")
     got += read_ids(s, BACKLOG + len(live) - 5)
     assert got == backlog + live
     last = publish_many(srv, "t", 1, "end")
@@ -82,8 +92,7 @@ def test_resuming_client_that_never_reads_is_cut_while_a_reader_completes(make_s
     srv = make_server(env={"SSECAST_LIMITS_MAX_QUEUE_BYTES": str(QUEUE),
                            "SSECAST_SSE_HEARTBEAT_SECONDS": "1"}).start()
     first = publish_many(srv, "t", 1, "before")[0]
-    # 6.4 MB: more than the kernel's largest send buffer (4 MB here) takes for the stalled one.
-    backlog = publish_many(srv, "t", 800, "b", payload="s" * 8000)
+    backlog = publish_many(srv, "t", BACKLOG, "b", payload=BIG)
     stalled = SSEStream(srv, ["t"], headers={"Last-Event-ID": first}, rcvbuf=4096)
     reader = SSEStream(srv, ["t"], headers={"Last-Event-ID": first})
     assert read_ids(reader, len(backlog)) == backlog

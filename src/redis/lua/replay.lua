@@ -41,9 +41,6 @@ if less(after, origin) then lost = 1 end -- from before this stream incarnation
 local trimmed = redis.call('GET', KEYS[3])
 if trimmed and less(after, trimmed) then lost = 1 end -- an event after it was trimmed
 
-local ok, entries = pcall(redis.call, 'XRANGE', KEYS[1], '(' .. after, '+', 'COUNT', ARGV[2])
-if not ok then return {lost, {}, 0, after} end
-
 -- Topic names are [A-Za-z0-9._:/@-] and every string value in the stored JSON escapes its
 -- quotes, so the first '"topics":[' is the field itself (docs/redis.md §Formats).
 local exact, prefixes, all = {}, {}, #ARGV < 4
@@ -71,14 +68,25 @@ local function payload_of(entry)
   return ''
 end
 
-local out, bytes, cursor, maxbytes = {}, 0, after, tonumber(ARGV[3])
-for _, entry in ipairs(entries) do
-  if bytes >= maxbytes then break end
-  cursor = entry[1]
-  local payload = payload_of(entry)
-  if wanted(payload) then
-    out[#out + 1] = entry
-    bytes = bytes + #payload
+-- Read in chunks, so that a page of large events stops at the byte bound without copying
+-- ARGV[2] of them into the script first.
+local out, bytes, cursor = {}, 0, after
+local scan, maxbytes = tonumber(ARGV[2]), tonumber(ARGV[3])
+local scanned, chunk = 0, 64
+while scanned < scan and bytes < maxbytes do
+  local ok, entries = pcall(redis.call, 'XRANGE', KEYS[1], '(' .. cursor, '+', 'COUNT',
+                            math.min(chunk, scan - scanned))
+  if not ok then return {lost, out, 0, cursor} end -- an id XRANGE cannot go past
+  if #entries == 0 then break end
+  for _, entry in ipairs(entries) do
+    if bytes >= maxbytes then break end
+    scanned = scanned + 1
+    cursor = entry[1]
+    local payload = payload_of(entry)
+    if wanted(payload) then
+      out[#out + 1] = entry
+      bytes = bytes + #payload
+    end
   end
 end
 return {lost, out, less(cursor, last) and 1 or 0, cursor}
