@@ -102,14 +102,18 @@ def test_runtime_stage_has_every_shared_library_of_the_binary():
         pytest.skip("ldd/dpkg missing: cannot map the binary's libraries to Debian packages")
     libs = re.findall(r"=> (/\S+)", subprocess.run(["ldd", ssecast_bin()], capture_output=True,
                                                    text=True, check=True).stdout)
+    # One dpkg -S for all (the libraries may be named through /lib or /usr/lib: usrmerge).
+    paths = sorted({p for lib in libs for p in (lib, str(Path(lib).resolve()))})
+    out = subprocess.run(["dpkg", "-S", *paths], capture_output=True, text=True)
+    owners = {}
+    for line in out.stdout.splitlines():
+        pkgs, _, path = line.partition(": ")
+        owners[path] = pkgs.split(",")[0].split(":")[0].strip()
     needed = set()
     for lib in libs:
-        real = str(Path(lib).resolve())
-        out = subprocess.run(["dpkg", "-S", lib], capture_output=True, text=True)
-        if out.returncode != 0:
-            out = subprocess.run(["dpkg", "-S", real], capture_output=True, text=True)
-        assert out.returncode == 0, f"{lib} belongs to no package"
-        needed.add(out.stdout.split(":")[0])
+        owner = owners.get(lib) or owners.get(str(Path(lib).resolve()))
+        assert owner, f"{lib} belongs to no Debian package"
+        needed.add(owner)
     # What apt brings with the runtime stage's packages, on top of what debian:12-slim
     # has (apt and its libraries, libc6, libstdc++6 ...).
     listed = apt_packages(stages()[-1][2])

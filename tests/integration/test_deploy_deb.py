@@ -87,7 +87,8 @@ def test_debian_package_builds_installs_runs_and_purges(tmp_path):
         files = sh("dpkg", "-L", PKG).stdout.split()
         for path in ("/usr/bin/ssecast", "/usr/share/ssecast/admin/index.html",
                      "/etc/ssecast/ssecast.toml", "/lib/systemd/system/ssecast.service",
-                     "/usr/share/doc/ssecast/deploy.md"):
+                     "/usr/share/doc/ssecast/deploy.md",
+                     "/usr/share/doc/ssecast/ssecast.json"):
             assert path in files and Path(path).exists(), path
         conffiles = sh("dpkg-query", "-W", "-f=${Conffiles}", PKG).stdout
         assert "/etc/ssecast/ssecast.toml" in conffiles
