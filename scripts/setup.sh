@@ -12,7 +12,10 @@ APT_PACKAGES=(
   libgtest-dev redis-server redis-tools curl
   python3 python3-pytest python3-pytest-timeout python3-requests python3-jwt
   python3-prometheus-client
+  libsystemd-dev systemd debhelper python3-yaml
 )
+# libsystemd-dev: sd_notify (systemd Type=notify); systemd: systemd-analyze verify in the
+# tests; debhelper: the Debian package (debian/); python3-yaml: the compose file's lint.
 # Node.js: keep the one the machine has (Debian's npm package would replace a newer npm).
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   APT_PACKAGES+=(nodejs npm)

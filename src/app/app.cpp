@@ -3,6 +3,8 @@
 #include "app/app.hpp"
 
 #include "app/backends.hpp"
+#include "app/systemd_notify.hpp"
+#include "app/version.hpp"
 #include "auth/authenticator.hpp"
 #include "config/endpoints.hpp"
 #include "http/event_stream.hpp"
@@ -68,7 +70,7 @@ std::filesystem::path find_admin_dir(const std::string& configured) {
     const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
     const std::vector<std::filesystem::path> candidates = {
         exe / "admin", exe / "../share/ssecast/admin", exe / "../../web/admin/dist",
-        std::filesystem::path(SSECAST_SOURCE_DIR) / "web/admin/dist"};
+        std::filesystem::path(source_dir()) / "web/admin/dist"};
     for (const auto& c : candidates) {
         if (std::filesystem::exists(c / "index.html", ec)) {
             return std::filesystem::weakly_canonical(c, ec);
@@ -255,9 +257,24 @@ int run_server(const config::Config& cfg_in) {
     // SIGTERM/SIGINT: stop accepting, close streams (clients resume elsewhere with
     // Last-Event-ID), give in-flight work shutdown.grace_seconds, then stop.
     net::signal_set signals(shards.front()->ioc, SIGTERM, SIGINT);
-    spdlog::info("ssecast {} listening on {} ({} mode, {} shard{}, instance {})", SSECAST_VERSION,
+    spdlog::info("ssecast {} listening on {} ({} mode, {} shard{}, instance {})", version(),
                  cfg.http.listen, backends.broker->name(), shard_count, shard_count == 1 ? "" : "s",
                  instance_id);
+    // systemd Type=notify: READY=1 now that the acceptors listen (redis mode: once Redis
+    // answers), WATCHDOG=1 while every loop runs. No NOTIFY_SOCKET: nothing happens.
+    SystemdNotifier notifier;
+    {
+        std::vector<net::io_context*> loops;
+        for (auto& s : shards) {
+            loops.push_back(&s->ioc);
+        }
+        net::co_spawn(shards.front()->ioc,
+                      notify_service_manager(notifier, backends.ready,
+                                             "listening on " + cfg.http.listen + " (" +
+                                                 std::string(backends.broker->name()) + " mode)",
+                                             std::move(loops)),
+                      net::detached);
+    }
 
     int exit_code = 0;
     signals.async_wait([&](boost::system::error_code ec, int sig) {
@@ -265,6 +282,7 @@ int run_server(const config::Config& cfg_in) {
             return;
         }
         spdlog::info("signal {}: draining (grace {}s)", sig, cfg.shutdown.grace.count());
+        notifier.stopping("draining");
         ctx.draining = true;
         for (std::size_t i = 0; i < shards.size(); ++i) {
             net::post(shards[i]->ioc, [&, i] {

@@ -8,9 +8,11 @@
 
 namespace ssecast {
 
-/// Configure the default logger: level name ("info", "debug"...), one line per record
-/// on stderr with time, level and thread. Call once from main before threads start.
-void init_logging(std::string_view level);
+/// Configure the default logger: level name ("info", "debug"...), one record per line on
+/// stderr with time, level, thread and message. `format` "json" writes each record as one
+/// JSON object with those four fields ({"time","level","thread","message"}); anything else
+/// is the text form `time level [thread] message`. Call once from main before threads start.
+void init_logging(std::string_view level, std::string_view format = "text");
 
 } // namespace ssecast
 

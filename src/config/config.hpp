@@ -81,6 +81,7 @@ struct RateLimitRule {
 /// [log]
 struct LogConfig {
     std::string level = "info";
+    std::string format = "text"; ///< "text" (one line per record) or "json" (one object per line)
 };
 
 struct Config {

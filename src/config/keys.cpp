@@ -87,6 +87,7 @@ bool is_valid_origin(std::string_view o) {
 }
 
 constexpr std::array<std::string_view, 5> kLogLevels = {"trace", "debug", "info", "warn", "error"};
+constexpr std::array<std::string_view, 2> kLogFormats = {"text", "json"};
 constexpr std::array<std::string_view, 2> kEndpoints = {"sse", "publish"};
 constexpr std::array<std::string_view, 3> kIdentifiers = {"user_or_ip", "ip", "user"};
 
@@ -201,6 +202,9 @@ constexpr KeySpec kKeys[] = {
 
     {"log", "level", [](Config& c, const RawValue& v) {
         c.log.level = std::string(kLogLevels[v.choice(kLogLevels)]);
+    }},
+    {"log", "format", [](Config& c, const RawValue& v) {
+        c.log.format = std::string(kLogFormats[v.choice(kLogFormats)]);
     }},
 };
 

@@ -18,112 +18,159 @@ namespace {
 using detail::RawValue;
 using detail::ValueError;
 
+/// Where problems go: thrown at the first one (load_config) or all collected (check_config).
+class Problems {
+  public:
+    explicit Problems(std::vector<std::string>* all) : all_(all) {}
+    /// Throws ConfigError(msg) when not collecting; else records msg and returns.
+    void report(std::string msg) {
+        if (!all_) {
+            throw ConfigError(msg);
+        }
+        all_->push_back(std::move(msg));
+    }
+
+  private:
+    std::vector<std::string>* all_;
+};
+
 /// "path:line" of a TOML node.
 std::string where(const std::string& path, const toml::node& node) {
     return path + ":" + std::to_string(node.source().begin.line);
 }
 
-toml::table read_toml(const std::string& path) {
+/// The entries of `tbl` in the order they appear in the file (toml::table is sorted by
+/// key), so problems are reported top to bottom.
+std::vector<std::pair<std::string_view, const toml::node*>> in_file_order(const toml::table& tbl) {
+    std::vector<std::pair<std::string_view, const toml::node*>> out;
+    for (const auto& [key, node] : tbl) {
+        out.emplace_back(key.str(), &node);
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        const auto& pa = a.second->source().begin;
+        const auto& pb = b.second->source().begin;
+        return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+    });
+    return out;
+}
+
+/// The parsed file; a read or syntax error is reported and gives nullopt (a TOML parser
+/// stops at the first syntax error, so there is at most one of those per file).
+std::optional<toml::table> read_toml(const std::string& path, Problems& problems) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        throw ConfigError(path + ": cannot read config file: " + std::strerror(errno));
+        problems.report(path + ": cannot read config file: " + std::strerror(errno));
+        return std::nullopt;
     }
     std::ostringstream text;
     text << in.rdbuf();
     if (in.bad()) {
-        throw ConfigError(path + ": cannot read config file: " + std::strerror(errno));
+        problems.report(path + ": cannot read config file: " + std::strerror(errno));
+        return std::nullopt;
     }
     try {
         return toml::parse(text.str(), path);
     } catch (const toml::parse_error& e) {
         const auto& at = e.source().begin;
-        throw ConfigError(path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
-                          ": TOML syntax error: " + std::string(e.description()));
+        problems.report(path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
+                        ": TOML syntax error: " + std::string(e.description()));
+        return std::nullopt;
     }
 }
 
-void apply_rate_limits(Config& cfg, const std::string& path, const toml::node& node) {
+void apply_rate_limits(Config& cfg, const std::string& path, const toml::node& node,
+                       Problems& problems) {
     const auto* arr = node.as_array();
     if (!arr || !arr->is_array_of_tables()) {
-        throw ConfigError(where(path, node) +
-                          ": rate_limit: expected an array of tables ([[rate_limit]])");
+        problems.report(where(path, node) +
+                        ": rate_limit: expected an array of tables ([[rate_limit]])");
+        return;
     }
     cfg.rate_limits.clear();
     for (std::size_t i = 0; i < arr->size(); ++i) {
         const auto& tbl = *(*arr)[i].as_table();
         const std::string name = "rate_limit[" + std::to_string(i) + "]";
         RateLimitRule rule;
-        for (const auto& entry : tbl) {
+        for (const auto& entry : in_file_order(tbl)) {
             // Plain references (not structured bindings) so lambdas can capture them on
             // every compiler (clang 14 cannot capture a binding; the fuzz build uses it).
-            const auto& key = entry.first;
-            const auto& value = entry.second;
+            const std::string_view key = entry.first;
+            const toml::node& value = *entry.second;
             const auto specs = detail::rule_key_table();
             const auto spec = std::find_if(specs.begin(), specs.end(),
-                                           [&](const auto& s) { return s.name == key.str(); });
+                                           [&](const auto& s) { return s.name == key; });
             if (spec == specs.end()) {
-                throw ConfigError(where(path, value) + ": unknown key " + name + "." +
-                                  std::string(key.str()));
+                problems.report(where(path, value) + ": unknown key " + name + "." +
+                                std::string(key));
+                continue;
             }
             try {
                 spec->apply(rule, RawValue(value));
             } catch (const ValueError& e) {
-                throw ConfigError(where(path, value) + ": " + name + "." + std::string(key.str()) +
-                                  ": " + e.what());
+                problems.report(where(path, value) + ": " + name + "." + std::string(key) + ": " +
+                                e.what());
             }
         }
         for (const char* required : {"endpoint", "limit"}) {
             if (!tbl.contains(required)) {
-                throw ConfigError(where(path, tbl) + ": " + name + ": missing key " + required);
+                problems.report(where(path, tbl) + ": " + name + ": missing key " + required);
             }
         }
         cfg.rate_limits.push_back(rule);
     }
 }
 
-void apply_file(Config& cfg, const std::string& path) {
-    const toml::table root = read_toml(path);
-    for (const auto& [section_key, section] : root) {
-        const std::string sname(section_key.str());
+void apply_file(Config& cfg, const std::string& path, Problems& problems) {
+    const auto root = read_toml(path, problems);
+    if (!root) {
+        return;
+    }
+    for (const auto& [section_key, section_node] : in_file_order(*root)) {
+        const toml::node& section = *section_node;
+        const std::string sname(section_key);
         if (sname == "rate_limit") {
-            apply_rate_limits(cfg, path, section);
+            apply_rate_limits(cfg, path, section, problems);
             continue;
         }
         if (!detail::is_section(sname)) {
-            throw ConfigError(where(path, section) + ": unknown " +
-                              (section.is_table() ? "section [" + sname + "]" : "key " + sname));
+            problems.report(where(path, section) + ": unknown " +
+                            (section.is_table() ? "section [" + sname + "]" : "key " + sname));
+            continue;
         }
         const auto* tbl = section.as_table();
         if (!tbl) {
-            throw ConfigError(where(path, section) + ": " + sname + ": expected a table [" + sname +
-                              "]");
+            problems.report(where(path, section) + ": " + sname + ": expected a table [" + sname +
+                            "]");
+            continue;
         }
-        for (const auto& [key, value] : *tbl) {
-            const std::string full = sname + "." + std::string(key.str());
-            const auto* spec = detail::find_key(sname, key.str());
+        for (const auto& [key, value_node] : in_file_order(*tbl)) {
+            const toml::node& value = *value_node;
+            const std::string full = sname + "." + std::string(key);
+            const auto* spec = detail::find_key(sname, key);
             if (!spec) {
-                throw ConfigError(where(path, value) + ": unknown key " + full);
+                problems.report(where(path, value) + ": unknown key " + full);
+                continue;
             }
             try {
                 spec->apply(cfg, RawValue(value));
             } catch (const ValueError& e) {
-                throw ConfigError(where(path, value) + ": " + full + ": " + e.what());
+                problems.report(where(path, value) + ": " + full + ": " + e.what());
             }
         }
     }
 }
 
 void apply_text(Config& cfg, const detail::KeySpec& spec, const std::string& source,
-                const std::string& text) {
+                const std::string& text, Problems& problems) {
     try {
         spec.apply(cfg, RawValue(std::string_view(text)));
     } catch (const ValueError& e) {
-        throw ConfigError(source + ": " + std::string(spec.section) + "." + std::string(spec.name) +
-                          ": " + e.what());
+        problems.report(source + ": " + std::string(spec.section) + "." + std::string(spec.name) +
+                        ": " + e.what());
     }
 }
 
-void apply_env(Config& cfg, const std::map<std::string, std::string>& env) {
+void apply_env(Config& cfg, const std::map<std::string, std::string>& env, Problems& problems) {
     for (const auto& entry : env) {
         const std::string& name = entry.first; // not a binding: captured by lambdas below
         const std::string& value = entry.second;
@@ -134,7 +181,7 @@ void apply_env(Config& cfg, const std::map<std::string, std::string>& env) {
             try {
                 cfg.rate_limits = detail::parse_rate_limit_list(value);
             } catch (const ValueError& e) {
-                throw ConfigError(name + ": rate_limit: " + e.what());
+                problems.report(name + ": rate_limit: " + e.what());
             }
             continue;
         }
@@ -161,48 +208,70 @@ void apply_env(Config& cfg, const std::map<std::string, std::string>& env) {
             if (const auto us = guess.find('_'); us != std::string::npos) {
                 guess[us] = '.';
             }
-            throw ConfigError("unknown environment variable " + name + " (no key " + guess + ")");
+            problems.report("unknown environment variable " + name + " (no key " + guess + ")");
+            continue;
         }
-        apply_text(cfg, *spec, name, value);
+        apply_text(cfg, *spec, name, value, problems);
     }
 }
 
-void check_consistency(const Config& cfg) {
+void check_consistency(const Config& cfg, Problems& problems) {
     if (cfg.redis.instance_ttl <= cfg.redis.heartbeat) {
-        throw ConfigError("redis.instance_ttl_seconds: must be greater than "
-                          "redis.heartbeat_seconds, got " +
-                          std::to_string(cfg.redis.instance_ttl.count()) +
-                          " <= " + std::to_string(cfg.redis.heartbeat.count()));
+        problems.report("redis.instance_ttl_seconds: must be greater than "
+                        "redis.heartbeat_seconds, got " +
+                        std::to_string(cfg.redis.instance_ttl.count()) +
+                        " <= " + std::to_string(cfg.redis.heartbeat.count()));
     }
     if (cfg.limits.max_event_bytes > cfg.limits.max_body_bytes) {
-        throw ConfigError("limits.max_event_bytes: must not exceed limits.max_body_bytes, got " +
-                          std::to_string(cfg.limits.max_event_bytes) + " > " +
-                          std::to_string(cfg.limits.max_body_bytes));
+        problems.report("limits.max_event_bytes: must not exceed limits.max_body_bytes, got " +
+                        std::to_string(cfg.limits.max_event_bytes) + " > " +
+                        std::to_string(cfg.limits.max_body_bytes));
     }
+}
+
+/// The layering shared by load_config and check_config.
+Config load_with(const Overrides& flags, const std::map<std::string, std::string>& env,
+                 Problems& problems) {
+    Config cfg;
+    const auto path = config_file(flags, env);
+    if (path) {
+        apply_file(cfg, *path, problems);
+    }
+    apply_env(cfg, env, problems);
+    if (flags.listen) {
+        apply_text(cfg, *detail::find_key("http", "listen"), "--listen", *flags.listen, problems);
+    }
+    if (flags.redis) {
+        apply_text(cfg, *detail::find_key("redis", "url"), "--redis", *flags.redis, problems);
+    }
+    check_consistency(cfg, problems);
+    return cfg;
 }
 
 } // namespace
 
+std::optional<std::string> config_file(const Overrides& flags,
+                                       const std::map<std::string, std::string>& env) {
+    if (flags.config_path) {
+        return flags.config_path;
+    }
+    if (const auto it = env.find("SSECAST_CONFIG"); it != env.end() && !it->second.empty()) {
+        return it->second;
+    }
+    return std::nullopt;
+}
+
 Config load_config(const Overrides& flags, const std::map<std::string, std::string>& env) {
-    Config cfg;
-    std::optional<std::string> path = flags.config_path;
-    if (!path) {
-        if (const auto it = env.find("SSECAST_CONFIG"); it != env.end() && !it->second.empty()) {
-            path = it->second;
-        }
-    }
-    if (path) {
-        apply_file(cfg, *path);
-    }
-    apply_env(cfg, env);
-    if (flags.listen) {
-        apply_text(cfg, *detail::find_key("http", "listen"), "--listen", *flags.listen);
-    }
-    if (flags.redis) {
-        apply_text(cfg, *detail::find_key("redis", "url"), "--redis", *flags.redis);
-    }
-    check_consistency(cfg);
-    return cfg;
+    Problems first_only(nullptr);
+    return load_with(flags, env, first_only);
+}
+
+std::vector<std::string> check_config(const Overrides& flags,
+                                      const std::map<std::string, std::string>& env) {
+    std::vector<std::string> all;
+    Problems collect(&all);
+    load_with(flags, env, collect);
+    return all;
 }
 
 std::map<std::string, std::string> environment_from(char** envp) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace ssecast::config {
 
@@ -37,6 +38,18 @@ struct Overrides {
 /// unknown section, key or SSECAST_* variable, or a value of the wrong type or range.
 /// Pure apart from reading the file; call it once from main.
 Config load_config(const Overrides& flags, const std::map<std::string, std::string>& env);
+
+/// Validates exactly what load_config would load, without stopping at the first problem:
+/// returns every error (each message as load_config's ConfigError would word it, so a file
+/// error names file:line and key), in file order, then env, then flags; empty = valid.
+/// A TOML syntax error ends the file's checks (the parser cannot go on past it). Never
+/// throws ConfigError. Used by `ssecast config check`.
+std::vector<std::string> check_config(const Overrides& flags,
+                                      const std::map<std::string, std::string>& env);
+
+/// The config file that load_config reads: --config, else SSECAST_CONFIG, else none.
+std::optional<std::string> config_file(const Overrides& flags,
+                                       const std::map<std::string, std::string>& env);
 
 /// The SSECAST_* entries of a `NAME=value` environment block (e.g. main's envp or
 /// `environ`); other variables are ignored. A null `envp` gives an empty map.

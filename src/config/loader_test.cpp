@@ -74,6 +74,7 @@ TEST_F(LoaderTest, DefaultsWithoutFileEnvOrFlags) {
     EXPECT_EQ(c.redis.instance_ttl, 6s);
     EXPECT_EQ(c.shutdown.grace, 10s);
     EXPECT_EQ(c.log.level, "info");
+    EXPECT_EQ(c.log.format, "text");
     EXPECT_TRUE(c.rate_limits.empty());
     EXPECT_FALSE(c.redis_mode());
     EXPECT_TRUE(c.anonymous_allowed());
@@ -301,6 +302,49 @@ TEST_F(LoaderTest, FileErrorsNameFileAndLine) {
     EXPECT_NE(m.find("nope.toml: cannot read config file"), std::string::npos) << m;
 }
 
+TEST_F(LoaderTest, CheckConfigReportsEveryErrorWithFileLineAndKey) {
+    Overrides f;
+    f.config_path = write("[http]\n"
+                          "listen = \"nope\"\n"
+                          "listn = 3\n"
+                          "[limits]\n"
+                          "max_queue_bytes = -5\n"
+                          "[bogus]\n"
+                          "x = 1\n"
+                          "[[rate_limit]]\n"
+                          "endpoint = \"sse\"\n"
+                          "limit = 0\n"
+                          "[log]\n"
+                          "format = \"xml\"\n");
+    const auto errors = check_config(f, {{"SSECAST_SSE_RETRY_MS", "x"}});
+    ASSERT_EQ(errors.size(), 7U) << ::testing::PrintToString(errors);
+    const std::vector<std::string> expected = {"ssecast.toml:2: http.listen:",
+                                               "ssecast.toml:3: unknown key http.listn",
+                                               "ssecast.toml:5: limits.max_queue_bytes:",
+                                               "ssecast.toml:6: unknown section [bogus]",
+                                               "ssecast.toml:10: rate_limit[0].limit:",
+                                               "ssecast.toml:12: log.format:",
+                                               "SSECAST_SSE_RETRY_MS: sse.retry_ms:"};
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        EXPECT_NE(errors[i].find(expected[i]), std::string::npos) << errors[i];
+    }
+    // load_config stops at the first of them, worded the same.
+    EXPECT_EQ(error_of("", {{"SSECAST_SSE_RETRY_MS", "x"}}, f), errors.front());
+}
+
+TEST_F(LoaderTest, CheckConfigOfAValidOrSyntacticallyBrokenFile) {
+    Overrides f;
+    f.config_path = write("[http]\nlisten = \"127.0.0.1:9\"\n[log]\nformat = \"json\"\n");
+    EXPECT_TRUE(check_config(f, {}).empty());
+    EXPECT_EQ(load_config(f, {}).log.format, "json");
+    f.config_path = write("[http]\nlisten = = 1\n[limits]\nmax_queue_bytes = -5\n");
+    const auto errors = check_config(f, {});
+    ASSERT_EQ(errors.size(), 1U);
+    EXPECT_NE(errors[0].find("ssecast.toml:2:"), std::string::npos) << errors[0];
+    EXPECT_NE(errors[0].find("TOML syntax error"), std::string::npos) << errors[0];
+    EXPECT_TRUE(check_config({}, {}).empty());
+}
+
 TEST(EnvironmentFrom, KeepsOnlySsecastVariables) {
     std::string a = "SSECAST_HTTP_LISTEN=:1", b = "PATH=/bin", c = "SSECAST_X=a=b", d = "SSECAST";
     char* envp[] = {a.data(), b.data(), c.data(), d.data(), nullptr};
@@ -331,6 +375,7 @@ TEST_F(LoaderTest, ExampleConfigLoadsAndDocumentsTheDefaults) {
     EXPECT_EQ(c.redis.instance_ttl, d.redis.instance_ttl);
     EXPECT_EQ(c.shutdown.grace, d.shutdown.grace);
     EXPECT_EQ(c.log.level, d.log.level);
+    EXPECT_EQ(c.log.format, d.log.format);
     EXPECT_FALSE(c.auth.allow_anonymous.has_value());
 
     // The commented example keys are valid too: uncomment them and load again.
@@ -364,7 +409,7 @@ TEST_F(LoaderTest, ExampleConfigMentionsEveryEnvVariable) {
         }
         ++count;
     }
-    EXPECT_EQ(count, 28 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
+    EXPECT_EQ(count, 29 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
 }
 
 } // namespace
