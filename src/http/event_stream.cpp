@@ -324,7 +324,7 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
     auto [hec, hn] = co_await net::async_write(st->socket, net::buffer(head), use_nothrow);
     counters.add(counters.bytes_written, hn);
 
-    st->live = true; // replay frames go out as the socket takes them
+    st->live = !hec; // replay frames go out as the socket takes them
     if (!hec && resuming) {
         if (!req.resume_from) {
             sub.push_control(history_lost_event(*req.last_event_id));
