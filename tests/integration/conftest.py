@@ -48,6 +48,16 @@ def make_token(sub="alice", secret=JWT_SECRET, algorithm="HS256", **claims) -> s
     return jwt.encode({"sub": sub, **claims}, secret, algorithm=algorithm)
 
 
+def rss_kib(srv, field="VmRSS"):
+    """Resident set size of the server process (or, with field="VmHWM", its peak so far),
+    from /proc/<pid>/status."""
+    with open(f"/proc/{srv.proc.pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

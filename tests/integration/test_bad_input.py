@@ -23,20 +23,11 @@ import jwt
 import pytest
 import requests
 
-from conftest import make_token, ADMIN_TOKEN, JWT_SECRET, PUBLISH_KEY, SSEStream, wait_until
+from conftest import (make_token, rss_kib, ADMIN_TOKEN, JWT_SECRET, PUBLISH_KEY, SSEStream,
+                      wait_until)
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def rss_kib(srv, field="VmRSS"):
-    """Resident set size of the server process (or, with field="VmHWM", its peak so far),
-    from /proc/<pid>/status."""
-    with open(f"/proc/{srv.proc.pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field}")
 
 
 def raw_exchange(srv, data, timeout=5.0, chunks=None):

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import PUBLISH_KEY, make_token, wait_until
+from conftest import PUBLISH_KEY, make_token, rss_kib, wait_until
 
 
 def raw(srv, data, timeout=5.0):
@@ -110,7 +110,7 @@ ESCAPES = [
 
 @pytest.mark.parametrize("target", ESCAPES, ids=[t.decode() for t in ESCAPES])
 def test_admin_paths_that_leave_the_directory_are_404(admin_srv, target):
-    rss_before = _rss_kib(admin_srv)
+    rss_before = rss_kib(admin_srv)
     responses, _ = get(admin_srv, target)
     assert len(responses) == 1, responses
     status, headers, body = responses[0]
@@ -118,7 +118,7 @@ def test_admin_paths_that_leave_the_directory_are_404(admin_srv, target):
     assert json.loads(body)["error"] == "not_found"
     assert b"do-not-leak" not in body and b"localhost" not in body
     # /dev/zero and the sparse file were not read into memory (the probe saw 565 MB).
-    assert _rss_kib(admin_srv) < rss_before + 32 * 1024
+    assert rss_kib(admin_srv) < rss_before + 32 * 1024
     # The server still serves its own files afterwards (a FIFO open did not block a loop).
     assert requests.get(admin_srv.url + "/admin/assets/app-1a2b.js", timeout=5).status_code == 200
 
@@ -132,14 +132,6 @@ def test_admin_ui_files_are_still_served(admin_srv):
     assert js.headers["content-type"].startswith("text/javascript")
     assert "immutable" in js.headers["cache-control"]
     assert js.headers["x-content-type-options"] == "nosniff"
-
-
-def _rss_kib(srv):
-    with open(f"/proc/{srv.proc.pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 # --- finding 4: CORS "*" ---------------------------------------------------------------------
