@@ -100,8 +100,12 @@ def test_dockerfile_build_stage_has_the_debian_build_depends():
 def test_runtime_stage_has_every_shared_library_of_the_binary():
     if shutil.which("ldd") is None or shutil.which("dpkg") is None:
         pytest.skip("ldd/dpkg missing: cannot map the binary's libraries to Debian packages")
-    libs = re.findall(r"=> (/\S+)", subprocess.run(["ldd", ssecast_bin()], capture_output=True,
-                                                   text=True, check=True).stdout)
+    linked = subprocess.run(["ldd", ssecast_bin()], capture_output=True, text=True,
+                            check=True).stdout
+    if re.search(r"lib[at]san", linked):
+        # The image ships the release build; the release pass of the test command checks it.
+        pytest.skip("sanitizer build: its runtime libraries are not what the image ships")
+    libs = re.findall(r"=> (/\S+)", linked)
     # One dpkg -S for all (the libraries may be named through /lib or /usr/lib: usrmerge).
     paths = sorted({p for lib in libs for p in (lib, str(Path(lib).resolve()))})
     out = subprocess.run(["dpkg", "-S", *paths], capture_output=True, text=True)

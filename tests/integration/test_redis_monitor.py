@@ -116,10 +116,10 @@ def test_monitor_requests_are_served_from_the_cache(cluster):
         idle, _ = window(busy=False)
         busy, requests_made = window(busy=True)
         assert requests_made >= 50
-        # Background work (heartbeats, periodic snapshot refreshes of 3 instances) is the
-        # same in both windows; the burst adds at most a couple of refreshes, never one per
-        # request.
+        # Background work (heartbeats, periodic snapshot refreshes and the once-a-second
+        # publish check of 3 instances) is the same in both windows; the burst adds at most a
+        # couple of refreshes, never one per request.
         assert busy <= idle + 3, (idle, busy, requests_made)
-        assert busy < requests_made / 5, (idle, busy, requests_made)
+        assert busy - idle < requests_made / 5, (idle, busy, requests_made)
     finally:
         sub.close()
