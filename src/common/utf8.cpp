@@ -52,4 +52,22 @@ std::string to_valid_utf8(std::string_view text) {
     return out;
 }
 
+std::string log_excerpt(std::string_view text, std::size_t max_bytes) {
+    const std::string valid = to_valid_utf8(text.substr(0, max_bytes));
+    std::string out;
+    out.reserve(valid.size());
+    for (const char c : valid) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            constexpr std::string_view kHex = "0123456789abcdef";
+            out += "\\x";
+            out += kHex[u >> 4];
+            out += kHex[u & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 } // namespace ssecast

@@ -12,4 +12,9 @@ namespace ssecast {
 /// quotes it is valid JSON. Valid input comes back unchanged. Pure.
 std::string to_valid_utf8(std::string_view text);
 
+/// At most `max_bytes` of `text` for a log line: valid UTF-8, with every C0 control
+/// character and DEL written as \xNN, so input from a request or from Redis can neither
+/// break a log line in two nor carry terminal escapes. Pure.
+std::string log_excerpt(std::string_view text, std::size_t max_bytes);
+
 } // namespace ssecast

@@ -24,5 +24,11 @@ TEST(Utf8, IllFormedSequencesBecomeReplacementCharacters) {
     EXPECT_EQ(to_valid_utf8("\xE2\x82"), r + r);                 // truncated
 }
 
+TEST(Utf8, LogExcerptEscapesControlsAndBoundsLength) {
+    EXPECT_EQ(log_excerpt("a\nb\x1b[31m\x7f", 100), "a\\x0ab\\x1b[31m\\x7f");
+    EXPECT_EQ(log_excerpt("abcdef", 3), "abc");
+    EXPECT_EQ(log_excerpt("\xC3\xA9\xFF", 100), "\xC3\xA9\xEF\xBF\xBD");
+}
+
 } // namespace
 } // namespace ssecast

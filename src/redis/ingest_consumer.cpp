@@ -2,6 +2,8 @@
 // The ingest list consumer.
 #include "redis/ingest_consumer.hpp"
 
+#include "common/utf8.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <deque>
@@ -109,8 +111,9 @@ void IngestConsumer::handle(std::uint64_t gen, std::deque<std::string> items) {
     if (auto refused = publish::parse_body(item, limits_, body)) {
         // SPEC: the ingest list takes exactly what POST /publish takes (one validator).
         metrics_.global().ingest_refused.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("redis ingest: dropping an item from {} ({}: {}): {:.200}", keys_.ingest,
-                     to_string(refused->code), refused->message, item);
+        spdlog::warn("redis ingest: dropping an item from {} ({}: {}): {}", keys_.ingest,
+                     to_string(refused->code), log_excerpt(refused->message, 300),
+                     log_excerpt(item, 200));
         cmd_->command({"LREM", keys_.processing, "1", item},
                       [this, gen, items = std::move(items)](result<Reply> r) mutable {
                           if (!r) {

@@ -2,6 +2,8 @@
 // Redis broker: publish script, replay script, subscriber with gap fill, readiness ping.
 #include "redis/redis_broker.hpp"
 
+#include "common/utf8.hpp"
+
 #include "redis/event_codec.hpp"
 #include "redis/id_check.hpp"
 #include "redis/scripts.hpp"
@@ -214,9 +216,9 @@ void RedisBroker::refused_id(std::string_view source, std::string_view text, IdV
         ++ids_refused_quietly_;
         return;
     }
-    spdlog::warn("redis: ignoring an event id from {} that is {}: '{:.60}' (ids must be "
+    spdlog::warn("redis: ignoring an event id from {} that is {}: '{}' (ids must be "
                  "<ms>-<seq>, at most {} min ahead of this host's clock){}",
-                 source, to_string(verdict), text, kMaxIdLead.count() / 60000,
+                 source, to_string(verdict), log_excerpt(text, 60), kMaxIdLead.count() / 60000,
                  ids_refused_quietly_ > 0
                      ? fmt::format("; {} more since the last warning", ids_refused_quietly_)
                      : std::string());
