@@ -19,6 +19,9 @@ class MemoryBroker final : public Broker {
     void start(Deliver deliver) override;
     void publish(std::vector<hub::EventDraft> drafts, PublishDone done) override;
     void replay(history::ReplayQuery q, ReplayDone done) override;
+    /// Every event reaches deliver in memory mode: nothing to set up.
+    void watch(std::vector<hub::TopicPattern>, WatchDone done) override { done({}); }
+    void unwatch(std::vector<hub::TopicPattern>) override {}
     void stop() override;
     std::string_view name() const noexcept override { return "memory"; }
 

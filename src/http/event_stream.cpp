@@ -365,6 +365,7 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
                      sub.user_id(), cfg.limits.max_queue_bytes);
     }
     shard.hub.remove(&sub);
+    ctx.broker.unwatch(sub.patterns());
     st->sub = nullptr;
     counters.add(counters.connections, static_cast<std::uint64_t>(-1));
     counters.add(counters.disconnects);

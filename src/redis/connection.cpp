@@ -223,14 +223,17 @@ void Connection::command(std::vector<std::string> args, Done done,
     arm_sweep();
 }
 
-void Connection::subscribe(const std::vector<std::string>& channels, PushHandler on_message) {
-    if (state_ != State::connected || closing_ || ctx_ == nullptr) {
+void Connection::pubsub(std::string_view verb, const std::vector<std::string>& names,
+                        PushHandler on_push) {
+    if (state_ != State::connected || closing_ || ctx_ == nullptr || names.empty()) {
         return;
     }
-    push_ = std::move(on_message);
-    std::vector<const char*> argv{"SUBSCRIBE"};
-    std::vector<std::size_t> lens{9};
-    for (const auto& c : channels) {
+    push_ = std::move(on_push);
+    std::vector<const char*> argv{verb.data()};
+    std::vector<std::size_t> lens{verb.size()};
+    argv.reserve(names.size() + 1);
+    lens.reserve(names.size() + 1);
+    for (const auto& c : names) {
         argv.push_back(c.data());
         lens.push_back(c.size());
     }
