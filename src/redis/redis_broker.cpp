@@ -35,6 +35,8 @@ constexpr std::size_t kMaxHeld = 100000;
 constexpr std::size_t kMaxInFlight = 2;
 /// Events per group commit, at most (bounds one script's run time and argument size).
 constexpr std::size_t kMaxEventsPerCommit = 256;
+/// The key layout this version writes (upgrade.lua): 2 = per-topic history (issue #13).
+constexpr auto kLayoutVersion = "2";
 /// Entries per gap-fill page after a resubscribe.
 constexpr std::size_t kFillPage = 1000;
 
@@ -72,6 +74,7 @@ RedisBroker::RedisBroker(net::io_context& ioc, const config::Config& cfg, const 
     : ioc_(ioc), cfg_(cfg), keys_(keys), metrics_(metrics), cmd_(std::move(commands)),
       sub_(std::move(subscriber)), publish_script_(Script::create(lua::kPublish)),
       replay_script_(Script::create(lua::kReplay)),
+      upgrade_script_(Script::create(lua::kUpgrade)),
       subs_(
           ioc, *sub_, keys_, std::chrono::milliseconds(3000),
           [this](const Reply& r) { on_push(r); }, [this] { fill_gap(); }),
@@ -85,7 +88,10 @@ RedisBroker::RedisBroker(net::io_context& ioc, const config::Config& cfg, const 
         subs_.connection_down();
         update_gauge();
     });
-    cmd_->on_up([this] { update_gauge(); });
+    cmd_->on_up([this] {
+        upgrade_layout();
+        update_gauge();
+    });
     cmd_->on_down([this](const std::string&) { update_gauge(); });
 }
 
@@ -133,6 +139,21 @@ std::string RedisBroker::status() const {
 void RedisBroker::update_gauge() {
     const bool up = cmd_->up() && sub_->up();
     metrics_.global().redis_up.store(up ? 1 : 0, std::memory_order_relaxed);
+}
+
+void RedisBroker::upgrade_layout() {
+    // Sent first on every (re)connect, so it runs before any publish on this connection.
+    upgrade_script_->eval(
+        *cmd_, {keys_.layout, keys_.old_stream, keys_.old_trimmed, keys_.last_id, keys_.origin},
+        {kLayoutVersion}, [](result<Reply> r) {
+            if (r && r->type == Reply::Type::integer && r->integer == 1) {
+                spdlog::warn("redis: found history in the layout of a version before per-topic "
+                             "history; dropped it (clients resuming from older ids get "
+                             "ssecast.history-lost; docs/redis.md §Upgrading)");
+            } else if (r && r->type == Reply::Type::error) {
+                spdlog::error("redis layout upgrade failed: {}", r->str);
+            }
+        });
 }
 
 void RedisBroker::publish(std::vector<hub::EventDraft> drafts, PublishDone done) {

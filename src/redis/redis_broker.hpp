@@ -86,6 +86,8 @@ class RedisBroker final : public broker::Broker {
     /// requests it is a check that writes nothing.
     void run_publish(std::vector<Request> requests, std::string item);
     void check_publish();
+    /// Runs upgrade.lua: drops the history of a pre-#13 layout once (a clean start).
+    void upgrade_layout();
     /// Records a script outcome for ready() and the redis_publish_ok gauge; logs failures.
     void note_publish_outcome(bool ok, bool check_only, const std::string& why);
     /// Counts an id refused from Redis (`source`: where it was read) and logs at most one
@@ -109,6 +111,7 @@ class RedisBroker final : public broker::Broker {
     std::shared_ptr<Connection> sub_;
     std::shared_ptr<Script> publish_script_;
     std::shared_ptr<Script> replay_script_;
+    std::shared_ptr<Script> upgrade_script_;
     Subscriptions subs_;
     boost::asio::steady_timer ping_timer_;
     boost::asio::steady_timer fill_retry_; ///< retries the catch-up read until it succeeds
