@@ -24,6 +24,9 @@ class MemoryBroker final : public Broker {
     void unwatch(std::vector<hub::TopicPattern>) override {}
     void stop() override;
     std::string_view name() const noexcept override { return "memory"; }
+    /// Returns expired history (idle topics included) in bounded steps; App calls it about
+    /// once a second. Any thread.
+    void trim_history() { history_.trim(); }
 
   private:
     const Clock& clock_;

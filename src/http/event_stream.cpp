@@ -275,6 +275,9 @@ net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req
         }
         if (page->lost) {
             sub.push_control(history_lost_event(*req.last_event_id));
+            // Per-topic history: a later page may still start below this gap (another
+            // topic's events come first); that is this loss again, not a new one.
+            q.lost_reported_through = page->lost_through;
         }
         sub.push_replay(page->events, page->next_after);
         if (!page->more && sub.held_drops() == drops) {
