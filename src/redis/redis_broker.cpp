@@ -320,7 +320,8 @@ void RedisBroker::replay(history::ReplayQuery q, ReplayDone done) {
                                       std::to_string(q.max_scan),
                                       std::to_string(q.max_bytes),
                                       std::to_string(cfg_.history.max_age.count() * 1000),
-                                      std::to_string(kStoredIdLead.count())};
+                                      std::to_string(kStoredIdLead.count()),
+                                      q.lost_reported_through.str()};
         for (const auto& p : q.topics) {
             args.push_back((p.is_prefix() ? "^" : "=") + p.key());
         }
@@ -333,7 +334,7 @@ void RedisBroker::replay(history::ReplayQuery q, ReplayDone done) {
                                      done(r.error());
                                      return;
                                  }
-                                 const auto next = r->is_array() && r->elements.size() == 4
+                                 const auto next = r->is_array() && r->elements.size() == 5
                                                        ? sse::EventId::parse(r->elements[3].str)
                                                        : std::nullopt;
                                  if (!next || !r->elements[1].is_array()) {
@@ -345,6 +346,8 @@ void RedisBroker::replay(history::ReplayQuery q, ReplayDone done) {
                                  out.lost = r->elements[0].integer != 0;
                                  out.more = r->elements[2].integer != 0;
                                  out.next_after = *next;
+                                 out.lost_through =
+                                     sse::EventId::parse(r->elements[4].str).value_or(*next);
                                  const auto now = unix_ms_now();
                                  for (const auto& entry : r->elements[1].elements) {
                                      const auto* payload = entry_payload(entry);
@@ -445,7 +448,8 @@ void RedisBroker::request_fill(bool first_try) {
                                   std::to_string(kFillPage),
                                   std::to_string(64 * 1024 * 1024),
                                   std::to_string(cfg_.history.max_age.count() * 1000),
-                                  std::to_string(kStoredIdLead.count())};
+                                  std::to_string(kStoredIdLead.count()),
+                                  sse::EventId{}.str()};
     for (const auto& p : subs_.patterns()) {
         args.push_back((p.is_prefix() ? "^" : "=") + p.key());
     }
@@ -455,7 +459,7 @@ void RedisBroker::request_fill(bool first_try) {
             if (!filling_ || stopped_) {
                 return; // the subscription dropped again meanwhile, or we are stopping
             }
-            const auto next = r && r->is_array() && r->elements.size() == 4
+            const auto next = r && r->is_array() && r->elements.size() == 5
                                   ? sse::EventId::parse(r->elements[3].str)
                                   : std::nullopt;
             if (!next || !r->elements[1].is_array()) {

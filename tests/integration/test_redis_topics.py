@@ -7,7 +7,7 @@ import threading
 import time
 
 from conftest import wait_until
-from test_redis_support import PREFIX, Cluster, assert_no_more_events, auth
+from test_redis_support import PREFIX, Cluster, assert_no_more_events, auth, cluster  # noqa: F401
 
 
 def numsub(redis, channel):

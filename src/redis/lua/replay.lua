@@ -7,10 +7,12 @@
 -- KEYS[1] last-id key (newest id ever assigned)  KEYS[2] origin key  KEYS[3] topic index
 -- ARGV[1] key prefix  ARGV[2] after ("<ms>-<seq>")  ARGV[3] entries to look at, at most
 -- ARGV[4] payload bytes to return, at most (at least one entry)  ARGV[5] history.max_age
--- in ms  ARGV[6] how far ahead of TIME an id may be, in ms
--- ARGV[7..] topics: "=<topic>" exact, "^<prefix/>" prefix, "^" every topic
--- Returns {lost (0|1), entries [id, [field, value]] oldest first, more (0|1), next_after}:
--- every retained entry ≤ next_after on these topics was looked at; more = some remain.
+-- in ms  ARGV[6] how far ahead of TIME an id may be, in ms  ARGV[7] the id through which
+-- the client was already told history-lost ("0-0": not yet; a later page of one resume)
+-- ARGV[8..] topics: "=<topic>" exact, "^<prefix/>" prefix, "^" every topic
+-- Returns {lost (0|1), entries [id, [field, value]] oldest first, more (0|1), next_after,
+-- lost_through}: every retained entry ≤ next_after on these topics was looked at; more =
+-- some remain; lost_through = every gone event that made this page lost is ≤ it.
 local function parse(id)
   local ms, seq = string.match(id or '', '^(%d+)%-(%d+)$')
   if not ms then return 0, 0 end
@@ -22,20 +24,26 @@ local function less(a, b)
   return am < bm or (am == bm and as < bs)
 end
 
-local prefix, after = ARGV[1], ARGV[2]
+local prefix, after, reported = ARGV[1], ARGV[2], ARGV[7]
 local newest = redis.call('GET', KEYS[1]) or '0-0'
 if less(newest, after) then
   -- Newer than anything assigned (SPEC §Publish: a client must never skip a new event
   -- because its id looks newer): history-lost, and the floor is the newest real id.
-  return {1, {}, 0, newest}
+  return {1, {}, 0, newest, newest}
 end
 local origin = redis.call('GET', KEYS[2])
 if not origin then
   -- Nothing was ever published here (or Redis lost its data): any id is unknown.
-  return {less('0-0', after) and 1 or 0, {}, 0, after}
+  return {less('0-0', after) and 1 or 0, {}, 0, after, after}
 end
-local lost = 0
-if less(after, origin) then lost = 1 end -- from before this incarnation of the data
+-- Per-topic trimming means one page can end below where another topic's loss lies; each
+-- loss is reported once per resume: only gone events newer than `reported` count.
+local lost, lost_through = 0, '0-0'
+local function lose(through)
+  if less(reported, through) then lost = 1 end
+  if less(lost_through, through) then lost_through = through end
+end
+if less(after, origin) then lose(origin) end -- from before this incarnation of the data
 
 -- A topic's meta record lives 2 × max_age after its last event. Without one, no event
 -- of that topic can be newer than `after` unless `after` is older than that horizon
@@ -44,7 +52,9 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local maxage = tonumber(ARGV[5])
 local after_ms = parse(after)
-local forgotten = after_ms < now - 2 * maxage + tonumber(ARGV[6])
+local horizon = now - 2 * maxage + tonumber(ARGV[6])
+local forgotten = after_ms < horizon
+local horizon_id = string.format('%d-0', math.max(horizon, 0))
 local cutoff = now - maxage
 
 local names, seen = {}, {}
@@ -54,12 +64,12 @@ local function add(name)
     names[#names + 1] = name
   end
 end
-for i = 7, #ARGV do
+for i = 8, #ARGV do
   local kind, name = string.sub(ARGV[i], 1, 1), string.sub(ARGV[i], 2)
   if kind == '=' then
     add(name)
   else
-    if forgotten then lost = 1 end -- topics under it may be forgotten entirely
+    if forgotten then lose(horizon_id) end -- topics under it may be forgotten entirely
     local min, max = '-', '+'
     if name ~= '' then min, max = '[' .. name, '(' .. name .. '\255' end
     for _, n in ipairs(redis.call('ZRANGE', KEYS[3], min, max, 'BYLEX')) do add(n) end
@@ -72,9 +82,9 @@ local sources = {}
 for _, name in ipairs(names) do
   local meta = redis.call('HMGET', prefix .. 'topic-meta:' .. name, 'last', 'trimmed')
   if not meta[1] then
-    if forgotten then lost = 1 end
+    if forgotten then lose(horizon_id) end
   elseif less(after, meta[1]) then
-    if meta[2] and less(after, meta[2]) then lost = 1 end -- an event after it was trimmed
+    if meta[2] and less(after, meta[2]) then lose(meta[2]) end -- trimmed after `after`
     sources[#sources + 1] = {key = prefix .. 'topic:' .. name, cursor = after, buf = {}, i = 1,
                              last = meta[1]}
   end
@@ -88,7 +98,7 @@ end
 for _, s in ipairs(sources) do
   fill(s)
   -- Its meta says it holds events after `after`; none is left: they expired with it.
-  if #s.buf == 0 then lost = 1 end
+  if #s.buf == 0 then lose(s.last) end
 end
 local function head(s)
   if s.i > #s.buf and not s.done then fill(s) end
@@ -117,7 +127,7 @@ while scanned < scan and bytes < maxbytes do
     scanned = scanned + 1
     cursor = best_entry[1]
     if parse(cursor) < cutoff then
-      lost = 1 -- expired, not yet trimmed: gone for a resume
+      lose(cursor) -- expired, not yet trimmed: gone for a resume
     else
       out[#out + 1] = best_entry
       bytes = bytes + #payload_of(best_entry)
@@ -136,4 +146,4 @@ for _, s in ipairs(sources) do
     if e then more = 1 end
   end
 end
-return {lost, out, more, cursor}
+return {lost, out, more, cursor, lost_through}
