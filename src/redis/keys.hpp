@@ -22,9 +22,9 @@ struct Keys {
     std::string last_id;      ///< newest id ever assigned, on any topic (ids never go back)
     std::string origin;       ///< first id of this incarnation of the data (data-loss detection)
     std::string topics;       ///< ZSET (score 0) of topic names with history, for prefix resumes
-    std::string layout;      ///< version of the key layout below (upgrade.lua)
-    std::string old_stream;  ///< the global stream of versions before per-topic history
-    std::string old_trimmed; ///< its trimmed-id key
+    std::string layout;       ///< version of the key layout below (upgrade.lua)
+    std::string old_stream;   ///< the global stream of versions before per-topic history
+    std::string old_trimmed;  ///< its trimmed-id key
     std::string ping;         ///< readiness round trip, this instance only
     std::string ingest;       ///< LIST backends RPUSH events into (publish without HTTP)
     std::string processing;   ///< this instance's popped-but-not-yet-published ingest items
