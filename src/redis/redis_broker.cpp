@@ -32,7 +32,7 @@ constexpr auto kIdWarningEvery = 10s;
 /// Live messages held during a gap fill before giving up on order (memory bound).
 constexpr std::size_t kMaxHeld = 100000;
 /// publish.lua calls outstanding at once: one being run while the next burst is sent.
-constexpr std::size_t kMaxInFlight = 2;
+constexpr std::size_t kMaxInFlight = 1;
 /// Events per group commit, at most (bounds one script's run time and argument size).
 constexpr std::size_t kMaxEventsPerCommit = 256;
 /// The key layout this version writes (upgrade.lua): 2 = per-topic history (issue #13).

@@ -17,8 +17,9 @@
 -- topic's keys cannot take an event.
 --
 -- Redis does not roll a script back: everything that can fail is checked before the first
--- write, and the ingest item is removed last, once its events are stored. Every command
--- per topic is O(1) or O(what it removes): nothing walks a stream (issue #13).
+-- write (or undone: the XADDs below), and the ingest item is removed last, once its events
+-- are stored. Every command per topic is O(1) or O(what it removes): nothing walks a
+-- stream (issue #13).
 local kMaxSeq = 9007199254740991 -- 2^53 - 1: Lua numbers are doubles, exact up to here
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -79,43 +80,41 @@ for r = 1, tonumber(ARGV[7] or '0') do
   requests[r] = events
 end
 
--- Check every topic this commit writes, once: key types, the last id its stream generated
--- (XADD needs a higher one), its length and its oldest entry (age trimming).
+-- Read every topic this commit writes, once: its meta record (newest id, which XADD must
+-- exceed) and its length; a key of another type fails here, before any write.
 local topics, order = {}, {}
 for _, events in ipairs(requests) do
   for _, ev in ipairs(events) do
     for _, name in ipairs(ev[1]) do
       if not topics[name] then
         local st = {stream = prefix .. 'topic:' .. name, meta = prefix .. 'topic-meta:' .. name,
-                    len = 0, added = {}}
-        local kind = redis.call('TYPE', st.stream).ok
-        if kind ~= 'none' and kind ~= 'stream' then
-          return refuse(st.stream .. ' is a ' .. kind .. ', not a stream (delete the key)')
-        end
-        local mkind = redis.call('TYPE', st.meta).ok
-        if mkind ~= 'none' and mkind ~= 'hash' then
-          return refuse(st.meta .. ' is a ' .. mkind .. ', not a hash (delete the key)')
-        end
-        st.fresh = kind == 'none'
-        if st.fresh and mkind == 'hash' then
-          -- The stream expired with all its events (idle for max_age): they are trimmed.
-          st.trimmed = redis.call('HGET', st.meta, 'last')
-        end
-        if kind == 'stream' then
+                    added = {}}
+        local ok, meta = pcall(redis.call, 'HMGET', st.meta, 'last', 'trimmed')
+        if not ok then return refuse(st.meta .. ' is not a hash (delete the key)') end
+        local ok2, len = pcall(redis.call, 'XLEN', st.stream)
+        if not ok2 then return refuse(st.stream .. ' is not a stream (delete the key)') end
+        st.len = len
+        st.fresh = len == 0
+        local top = meta[1]
+        if len > 0 and not top then
+          -- A stream without its record (deleted by hand): ask the stream itself.
           local info = redis.call('XINFO', 'STREAM', st.stream)
-          local top = nil
           for i = 1, #info, 2 do
             if info[i] == 'last-generated-id' then top = info[i + 1] end
-            if info[i] == 'length' then st.len = info[i + 1] end
-            if info[i] == 'first-entry' and info[i + 1] then st.oldest = info[i + 1][1] end
           end
+        end
+        if top then
           local m, s = parse(top, true)
           if not m then
-            return refuse('the last id of ' .. st.stream .. ' (' .. tostring(top) ..
+            return refuse('the last id of ' .. name .. ' (' .. tostring(top) ..
               ') is malformed or more than ' .. ARGV[6] .. ' ms ahead of Redis TIME' ..
-              ' (delete the stream)')
+              ' (delete ' .. st.stream .. ' and ' .. st.meta .. ')')
           end
           bm, bs = raise(bm, bs, m, s)
+        end
+        if st.fresh and meta[1] then
+          -- The stream expired with all its events (idle for max_age): they are trimmed.
+          st.trimmed = meta[1]
         end
         topics[name] = st
         order[#order + 1] = name
@@ -145,46 +144,58 @@ for r, events in ipairs(requests) do
   ids[r] = rids
 end
 
--- Trimming stays exact (replay must know the newest id each topic lost, Redis 7.0 does not
--- record it for MAXLEN or MINID) and costs O(entries removed): the reads below happen only
--- when something is due to go. Every check passed: writing starts here.
-local cutoff = now - maxage
-for _, name in ipairs(order) do
-  local st = topics[name]
-  local oldest_ms = parse(st.oldest)
-  if st.oldest and (not oldest_ms or oldest_ms < cutoff) then
-    local min = string.format('%d-0', cutoff)
-    local expired = redis.call('XREVRANGE', st.stream, '(' .. min, '-', 'COUNT', 1)
-    if #expired > 0 then
-      st.trimmed = expired[1][1]
-      st.len = st.len - redis.call('XTRIM', st.stream, 'MINID', min)
-    end
-  end
-  local excess = st.len + #st.added - maxlen
-  if excess > 0 then
-    if excess <= st.len then
-      local gone = redis.call('XRANGE', st.stream, '-', '+', 'COUNT', excess)
-      st.trimmed = gone[#gone][1]
-    else
-      st.trimmed = st.added[excess - st.len]
-    end
-  end
-end
-
--- Writes.
+-- XADD first, everywhere: it is the one write that can still fail (a stream whose last id
+-- was raised by hand above its record). Then nothing was sent yet, so the entries added
+-- are removed again and the publish is refused as a whole.
+local written = {}
 for r, events in ipairs(requests) do
   for e, ev in ipairs(events) do
     local id = ids[r][e]
     for _, name in ipairs(ev[1]) do
       local st = topics[name]
-      redis.call('XADD', st.stream, id, 'e', ev[2])
+      local ok = pcall(redis.call, 'XADD', st.stream, id, 'e', ev[2])
+      if not ok then
+        for _, w in ipairs(written) do redis.call('XDEL', w[1], w[2]) end
+        return refuse('the last id of ' .. st.stream .. ' is above its record (delete ' ..
+          st.stream .. ' and ' .. st.meta .. ')')
+      end
+      written[#written + 1] = {st.stream, id}
+    end
+  end
+end
+for r, events in ipairs(requests) do
+  for e, ev in ipairs(events) do
+    local id = ids[r][e]
+    for _, name in ipairs(ev[1]) do
       redis.call('PUBLISH', prefix .. 'events:' .. name, id .. ' ' .. ev[2])
     end
   end
 end
+
+-- Trimming stays exact (replay must know the newest id each topic lost; Redis 7.0 does not
+-- record it for MAXLEN or MINID) and costs O(entries removed): a full topic reads the
+-- entries it drops. Expired entries are dropped too when found there; the others stay
+-- until the topic fills or its key expires (history.max_age after its last publish), and
+-- replay never returns an entry older than max_age, so this is only about memory.
+local cutoff = now - maxage
 for _, name in ipairs(order) do
   local st = topics[name]
-  if st.len + #st.added > maxlen then redis.call('XTRIM', st.stream, 'MAXLEN', maxlen) end
+  local excess = st.len + #st.added - maxlen
+  if excess > 0 then
+    -- One entry more than goes: the new oldest one, to see whether age trimming is due.
+    local gone = redis.call('XRANGE', st.stream, '-', '+', 'COUNT', excess + 1)
+    local next_first = gone[excess + 1]
+    st.trimmed = gone[math.min(excess, #gone)][1]
+    redis.call('XTRIM', st.stream, 'MAXLEN', maxlen)
+    if next_first and parse(next_first[1]) < cutoff then
+      local min = string.format('%d-0', cutoff)
+      local expired = redis.call('XREVRANGE', st.stream, '(' .. min, '-', 'COUNT', 1)
+      if #expired > 0 then
+        st.trimmed = expired[1][1]
+        redis.call('XTRIM', st.stream, 'MINID', min)
+      end
+    end
+  end
   if st.trimmed then
     redis.call('HSET', st.meta, 'last', st.added[#st.added], 'trimmed', st.trimmed)
   else
