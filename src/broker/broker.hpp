@@ -5,7 +5,7 @@
 #pragma once
 
 #include "common/errc.hpp"
-#include "history/memory_history.hpp"
+#include "history/replay.hpp"
 #include "hub/event.hpp"
 #include "hub/topic.hpp"
 

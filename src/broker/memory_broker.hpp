@@ -6,6 +6,7 @@
 #include "broker/broker.hpp"
 #include "common/clock.hpp"
 #include "config/config.hpp"
+#include "history/memory_history.hpp"
 
 #include <mutex>
 

@@ -31,20 +31,6 @@ sse::EventId before(sse::EventId id) {
 }
 } // namespace
 
-bool on_topics(const std::vector<hub::TopicPattern>& topics, const hub::Event& event) noexcept {
-    if (topics.empty()) {
-        return true;
-    }
-    for (const auto& topic : event.topics) {
-        for (const auto& pattern : topics) {
-            if (pattern.matches(topic)) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
 bool MemoryHistory::BySize::operator()(const Topic* a, const Topic* b) const noexcept {
     // The indexed size, not the live one: a topic changes size before it is re-indexed.
     if (a->indexed_size != b->indexed_size) {
