@@ -116,6 +116,11 @@ void RedisBroker::stop() {
     deliver_ = nullptr;
     ping_timer_.cancel();
     fill_retry_.cancel();
+    subs_.connection_down(); // streams still waiting for a confirmation get their answer
+    for (auto& r : queued_) {
+        r.done(errc::backend_unavailable);
+    }
+    queued_.clear();
     sub_->stop();
     cmd_->stop();
     metrics_.global().redis_up.store(0, std::memory_order_relaxed);
