@@ -11,7 +11,8 @@ namespace ssecast::redis {
 struct Keys {
     Keys(const std::string& p, const std::string& id)
         : prefix(p), instance_id(id), last_id(p + "stream:last-id"), origin(p + "stream:origin"),
-          topics(p + "topics"), layout(p + "layout"), old_stream(p + "stream"),
+          topics(p + "topics"), topic_sizes(p + "topic-sizes"),
+          history_total(p + "history-total"), layout(p + "layout"), old_stream(p + "stream"),
           old_trimmed(p + "stream:trimmed"), ping(p + "ping:" + id), ingest(p + "ingest"),
           processing(p + "ingest:processing:" + id), instances(p + "instances"),
           alive(p + "instance:" + id + ":alive"), users(p + "instance:" + id + ":users"),
@@ -22,6 +23,8 @@ struct Keys {
     std::string last_id;      ///< newest id ever assigned, on any topic (ids never go back)
     std::string origin;       ///< first id of this incarnation of the data (data-loss detection)
     std::string topics;       ///< ZSET (score 0) of topic names with history, for prefix resumes
+    std::string topic_sizes;   ///< ZSET topic → entries retained (history.max_total_events)
+    std::string history_total; ///< entries retained over all topics
     std::string layout;       ///< version of the key layout below (upgrade.lua)
     std::string old_stream;   ///< the global stream of versions before per-topic history
     std::string old_trimmed;  ///< its trimmed-id key

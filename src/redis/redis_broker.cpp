@@ -213,6 +213,7 @@ void RedisBroker::run_publish(std::vector<Request> requests, std::string item) {
                                   floor_.str(),
                                   std::move(item),
                                   std::to_string(kStoredIdLead.count()),
+                                  std::to_string(cfg_.history.max_total_events),
                                   std::to_string(requests.size())};
     for (const auto& req : requests) {
         args.push_back(std::to_string(req.drafts.size()));
@@ -224,7 +225,10 @@ void RedisBroker::run_publish(std::vector<Request> requests, std::string item) {
     }
     ++in_flight_;
     publish_script_->eval(
-        *cmd_, {keys_.last_id, keys_.origin, keys_.processing, keys_.topics}, args,
+        *cmd_,
+        {keys_.last_id, keys_.origin, keys_.processing, keys_.topics, keys_.topic_sizes,
+         keys_.history_total},
+        args,
         [this, check_only, requests = std::move(requests), fail_all](result<Reply> r) mutable {
             --in_flight_;
             if (!r) {
