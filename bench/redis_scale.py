@@ -348,6 +348,7 @@ def storm(quick):
         for c in clients:
             c.answered_at = None
         rc0 = redis_cpu(redis)
+        redis.cli("CONFIG", "RESETSTAT")
         t_kill = time.monotonic()
         a.kill()
         killed.set()
@@ -365,12 +366,20 @@ def storm(quick):
             await asyncio.sleep(0.01)
         t_caught = time.monotonic() - t_kill
         rc1 = redis_cpu(redis)
+        stats = redis.cli("INFO", "commandstats")
+        subscribes = sum(int(line.split("calls=")[1].split(",")[0])
+                         for line in stats.splitlines()
+                         if line.startswith(("cmdstat_subscribe:", "cmdstat_psubscribe:")))
         await asyncio.sleep(2)
         pub_stop.set()
         th.join()
         await asyncio.sleep(2)
         stop.set()
         task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
         lost = dups = 0
         for c in clients:
             want = published[c.topic]
@@ -381,6 +390,7 @@ def storm(quick):
             lost += len(set(want) - set(got))
         result.update(clients=n_clients, topics=n_topics, open_s=round(t_open, 3),
                       caught_up_s=round(t_caught, 3), redis_cpu_s=round(rc1 - rc0, 3),
+                      subscribe_commands=subscribes,
                       lost=lost, duplicates=dups,
                       events=sum(len(v) for v in published.values()))
 
@@ -431,7 +441,8 @@ def main():
         s = storm(a.quick)
         md += [f"Reconnect storm: {s['clients']:,} resuming clients on {s['topics']:,} topics: "
                f"all answered {s['open_s']} s after the kill, all caught up after "
-               f"{s['caught_up_s']} s, Redis CPU {s['redis_cpu_s']} s meanwhile; "
+               f"{s['caught_up_s']} s, Redis CPU {s['redis_cpu_s']} s meanwhile, "
+               f"{s['subscribe_commands']} SUBSCRIBE commands for the {s['topics']:,} topics; "
                f"{s['events']:,} events published, lost {s['lost']}, duplicated "
                f"{s['duplicates']}.", ""]
     print("\n".join(md))
