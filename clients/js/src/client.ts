@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // SSEClient: one logical subscription to ssecast that survives disconnects. Streams with fetch
 // (so the token travels in a header), parses with eventsource-parser, reconnects with backoff.
+// With shareAcrossTabs, one tab of the origin holds the stream and relays it (tab-share.ts).
 // @see https://html.spec.whatwg.org/multipage/server-sent-events.html
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { parseRetryAfter, reconnectDelay } from './backoff.js';
+import { compareEventIds, parseEventId } from './event-id.js';
 import {
   SSEAuthError,
   SSEError,
@@ -13,12 +15,23 @@ import {
   type HubErrorBody,
 } from './errors.js';
 import {
+  TabLink,
+  browserTabShareEnv,
+  shareHash,
+  tokenIdentity,
+  type RelayedError,
+  type RelayedEvent,
+  type TabMessage,
+  type TabShareEnv,
+} from './tab-share.js';
+import {
   HISTORY_LOST_EVENT,
   defaultTimers,
   type ConnectionStatus,
   type HistoryLostInfo,
   type SSEClientOptions,
   type SSEEvent,
+  type TabRole,
   type TimerApi,
 } from './types.js';
 
@@ -33,6 +46,10 @@ type Attempt =
   | { kind: 'retry'; retryAfterMs?: number; healthy: boolean };
 
 const ANY = '*';
+/** Events every tab remembers, to answer a joining tab and to drop replayed duplicates. */
+const RING_SIZE = 1000;
+/** A joining tab holds live relays this long waiting for the leader's catch-up, ms. */
+const CATCHUP_WAIT_MS = 300;
 
 /**
  * A reconnecting SSE subscription.
@@ -63,12 +80,40 @@ export class SSEClient<E extends EventMap = EventMap> {
   #wake: (() => void) | undefined;
   #es: EventSource | undefined;
   #esTypes = new Set<string>();
+  // ---- tab sharing (tab-share.ts) ----
+  readonly #roleListeners = new Set<(r: TabRole) => void>();
+  #role: TabRole = 'own';
+  #link: TabLink | undefined;
+  /** Recently delivered events (raw), oldest first: catch-up for joining tabs. */
+  #ring: RelayedEvent[] = [];
+  /** The ring holds every event after this id (undefined: since this client started). */
+  #ringBase: string | undefined;
+  /** Newest well-formed id delivered here, and recent ids: a shared stream's replay is deduped. */
+  #highest: string | undefined;
+  readonly #recentIds = new Set<string>();
+  /** Live relays held back until the leader's catch-up arrives (undefined = not waiting). */
+  #pending: RelayedEvent[] | undefined;
+  #pendingTimer: unknown;
+  /** Set when the current stream is aborted on purpose to start again at once (rewind). */
+  #restartNow = false;
 
   constructor(options: SSEClientOptions) {
     this.#opts = options;
     this.#timers = options.timers ?? defaultTimers;
     this.#now = options.now ?? Date.now;
     this.#lastEventId = options.lastEventId || undefined;
+    this.#ringBase = this.#lastEventId;
+  }
+
+  /** `own`, `leader` or `follower` (see {@link TabRole}); `follower` until a shared tab is elected. */
+  get role(): TabRole {
+    return this.#role;
+  }
+
+  /** Called when this tab becomes leader or follower of its share group. */
+  onRole(fn: (role: TabRole) => void): () => void {
+    this.#roleListeners.add(fn);
+    return () => this.#roleListeners.delete(fn);
   }
 
   /** Current status; `closed` before `connect()` and after `close()` or a fatal error. */
@@ -121,16 +166,28 @@ export class SSEClient<E extends EventMap = EventMap> {
     this.#setStatus('connecting');
     queueMicrotask(() => {
       if (this.#closed) return;
-      if ((this.#opts.transport ?? 'fetch') === 'eventsource') this.#openEventSource(0);
-      else void this.#runFetchLoop();
+      const env = this.#shareEnv();
+      if (env) void this.#joinShare(env);
+      else this.#startStream();
     });
     return this;
+  }
+
+  #startStream(): void {
+    if ((this.#opts.transport ?? 'fetch') === 'eventsource') this.#openEventSource(0);
+    else void this.#runFetchLoop();
   }
 
   /** Stops for good: aborts the request, clears timers, drops all listeners. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#link) {
+      if (this.#role === 'leader') this.#link.post({ t: 'bye', from: this.#link.id });
+      this.#link.close();
+      this.#link = undefined;
+    }
+    if (this.#pendingTimer !== undefined) this.#timers.clearTimeout(this.#pendingTimer);
     this.#abort?.abort();
     this.#abort = undefined;
     this.#es?.close();
@@ -143,6 +200,7 @@ export class SSEClient<E extends EventMap = EventMap> {
     this.#statusListeners.clear();
     this.#errorListeners.clear();
     this.#historyLostListeners.clear();
+    this.#roleListeners.clear();
   }
 
   // ---- URL -------------------------------------------------------------------------------
@@ -175,6 +233,11 @@ export class SSEClient<E extends EventMap = EventMap> {
         this.#emitError(result.error);
         this.close();
         return;
+      }
+      if (this.#restartNow) {
+        // A rewind for a joining tab: start again at once from the older id (no backoff).
+        this.#restartNow = false;
+        continue;
       }
       if (result.healthy) attempt = 0;
       const delay = reconnectDelay({
@@ -217,6 +280,7 @@ export class SSEClient<E extends EventMap = EventMap> {
       });
     } catch (cause) {
       if (this.#closed) return { kind: 'stop' };
+      if (this.#restartNow) return { kind: 'retry', healthy: true };
       this.#emitError(new SSENetworkError(`SSEClient: cannot reach ${this.#opts.url}`, cause));
       return { kind: 'retry', healthy: false };
     }
@@ -282,6 +346,7 @@ export class SSEClient<E extends EventMap = EventMap> {
       void body.cancel().catch(() => undefined);
     }
     if (this.#closed) return { kind: 'stop' };
+    if (this.#restartNow) return { kind: 'retry', healthy: true };
     const err = failure !== undefined && !abort.signal.aborted
       ? new SSENetworkError('SSEClient: stream broke', failure)
       : new SSENetworkError(abort.signal.aborted ? 'SSEClient: stream idle, reconnecting' : 'SSEClient: stream ended');
@@ -363,20 +428,213 @@ export class SSEClient<E extends EventMap = EventMap> {
 
   // ---- dispatch ------------------------------------------------------------------------------
 
+  /** An event from this client's own stream: relayed to the other tabs (leader), then delivered. */
   #handleMessage(msg: EventSourceMessage): void {
     if (this.#closed) return;
     const type = msg.event || 'message';
     if (msg.id !== undefined) this.#lastEventId = msg.id === '' ? undefined : msg.id;
-    const event: SSEEvent<unknown> = { type, data: this.#parse(msg.data, type), timestamp: this.#now() };
-    if (msg.id) event.id = msg.id;
+    const raw: RelayedEvent = { type, data: msg.data };
+    if (msg.id) raw.id = msg.id;
+    // Every event of the stream is relayed, replayed duplicates too: each tab drops what it has.
+    if (this.#role === 'leader' && this.#link) this.#link.post({ t: 'ev', from: this.#link.id, e: raw });
+    this.#deliver(raw);
+  }
+
+  /**
+   * Delivers one event to this tab's listeners. In a share group, an event this tab already
+   * delivered (a replay after a takeover or rewind) is dropped: nothing arrives twice.
+   */
+  #deliver(raw: RelayedEvent): void {
+    if (this.#closed) return;
+    const shared = this.#role !== 'own';
+    if (raw.id) {
+      if (shared && this.#seen(raw.id)) return;
+      this.#remember(raw);
+    }
+    if (shared && raw.id) this.#lastEventId = raw.id;
+    const type = raw.type;
+    const event: SSEEvent<unknown> = { type, data: this.#parse(raw.data, type), timestamp: this.#now() };
+    if (raw.id) event.id = raw.id;
     if (type === HISTORY_LOST_EVENT) {
       const d = event.data as Partial<HistoryLostInfo> | null;
       const info: HistoryLostInfo = { lastEventId: typeof d?.lastEventId === 'string' ? d.lastEventId : '' };
-      safeCall(() => this.#opts.onHistoryLost?.(info));
-      for (const fn of [...this.#historyLostListeners]) safeCall(() => fn(info));
+      // A tab that already had events newer than the lost resume point (another tab's rewind)
+      // lost nothing itself: only the tab(s) that were behind reload their state.
+      const behind = !shared || !this.#highest || !info.lastEventId || compareEventIds(this.#highest, info.lastEventId) <= 0;
+      if (behind) {
+        safeCall(() => this.#opts.onHistoryLost?.(info));
+        for (const fn of [...this.#historyLostListeners]) safeCall(() => fn(info));
+      }
     }
     for (const fn of [...(this.#listeners.get(type) ?? [])]) safeCall(() => fn(event));
     for (const fn of [...(this.#listeners.get(ANY) ?? [])]) safeCall(() => fn(event));
+  }
+
+  #seen(id: string): boolean {
+    if (this.#recentIds.has(id)) return true;
+    // Ids of one stream increase (SPEC §POST /publish); a well-formed id at or below the newest
+    // delivered one is a replay. Malformed ids are judged by the recent set alone.
+    return !!this.#highest && parseEventId(id) !== null && compareEventIds(id, this.#highest) <= 0;
+  }
+
+  #remember(raw: RelayedEvent): void {
+    const id = raw.id!;
+    this.#recentIds.add(id);
+    if (this.#recentIds.size > 4 * RING_SIZE) this.#recentIds.delete(this.#recentIds.values().next().value as string);
+    if (parseEventId(id) && (!this.#highest || compareEventIds(id, this.#highest) > 0)) this.#highest = id;
+    this.#ring.push(raw);
+    if (this.#ring.length > RING_SIZE) this.#ringBase = this.#ring.shift()!.id;
+  }
+
+  // ---- tab sharing -----------------------------------------------------------------------------
+
+  #shareEnv(): TabShareEnv | null {
+    if (this.#opts.shareAcrossTabs === false) return null;
+    const env = this.#opts.tabShare === undefined ? browserTabShareEnv() : this.#opts.tabShare;
+    return env ?? null;
+  }
+
+  /** The share group's name: same hub URL, path, topic set, transport, identity and shareKey. */
+  #shareName(identity: string): string {
+    const base = new URL(this.buildUrl(), 'http://localhost/');
+    base.search = '';
+    const topics = [...new Set(this.#opts.topics ?? [])].sort();
+    return shareHash(
+      JSON.stringify([base.toString(), topics, this.#opts.transport ?? 'fetch', identity, this.#opts.shareKey ?? '']),
+    );
+  }
+
+  async #joinShare(env: TabShareEnv): Promise<void> {
+    let token: string | null | undefined;
+    try {
+      token = await resolveToken(this.#opts.token);
+    } catch (cause) {
+      this.#emitError(new SSEError('SSEClient: token provider failed', true, { cause }));
+      this.close();
+      return;
+    }
+    if (this.#closed) return;
+    const link = new TabLink(env, this.#shareName(tokenIdentity(token)), {
+      onLeader: () => this.#becomeLeader(),
+      onMessage: (m) => this.#onTabMessage(m),
+    });
+    this.#link = link;
+    this.#setRole('follower');
+    link.start();
+    this.#sayHello();
+  }
+
+  /** Asks the leader for what this tab missed after its last id; live relays wait meanwhile. */
+  #sayHello(): void {
+    const link = this.#link;
+    if (!link || this.#role !== 'follower') return;
+    if (this.#lastEventId) {
+      this.#pending ??= [];
+      if (this.#pendingTimer !== undefined) this.#timers.clearTimeout(this.#pendingTimer);
+      this.#pendingTimer = this.#timers.setTimeout(() => this.#flushPending(), CATCHUP_WAIT_MS);
+    }
+    link.post(this.#lastEventId ? { t: 'hello', from: link.id, lastEventId: this.#lastEventId } : { t: 'hello', from: link.id });
+  }
+
+  #flushPending(): void {
+    if (this.#pendingTimer !== undefined) this.#timers.clearTimeout(this.#pendingTimer);
+    this.#pendingTimer = undefined;
+    const held = this.#pending ?? [];
+    this.#pending = undefined;
+    for (const e of held) this.#deliver(e);
+  }
+
+  #becomeLeader(): void {
+    if (this.#closed || !this.#link) return;
+    this.#flushPending();
+    this.#setRole('leader');
+    this.#link.post({ t: 'leader', from: this.#link.id });
+    this.#startStream();
+  }
+
+  #onTabMessage(m: TabMessage): void {
+    const link = this.#link;
+    if (!link || this.#closed) return;
+    if (this.#role === 'leader') {
+      if (m.t === 'hello') this.#answerHello(m.from, m.lastEventId);
+      return; // a leader takes events only from its own stream
+    }
+    switch (m.t) {
+      case 'ev':
+        if (this.#pending) this.#pending.push(m.e);
+        else this.#deliver(m.e);
+        break;
+      case 'catchup':
+        // After a rewind the stream replays everything after our id, in order, from here on:
+        // the live relays held meanwhile are older or will come again.
+        if (m.rewind) this.#pending = [];
+        for (const e of m.events) this.#deliver(e);
+        this.#flushPending();
+        this.#setStatus(m.status === 'closed' ? 'reconnecting' : m.status);
+        break;
+      case 'leader':
+        // A new leader (takeover): tell it where this tab stands.
+        this.#setStatus('reconnecting');
+        this.#sayHello();
+        break;
+      case 'status':
+        this.#setStatus(m.s === 'closed' ? 'reconnecting' : m.s);
+        break;
+      case 'bye':
+        this.#setStatus('reconnecting');
+        break;
+      case 'error': {
+        const err = reviveError(m.e);
+        this.#emitError(err);
+        // Same subscription, same token: the leader's fatal answer is every tab's answer.
+        if (err.fatal) this.close();
+        break;
+      }
+      case 'hello':
+        break;
+    }
+  }
+
+  /**
+   * Leader: sends a joining tab every remembered event after its id. When the ring does not
+   * reach back that far, the stream itself restarts from the older id (a rewind); the other
+   * tabs drop the replayed events they already have.
+   */
+  #answerHello(to: string, lastEventId: string | undefined): void {
+    const link = this.#link!;
+    let events: RelayedEvent[] = [];
+    let rewind = false;
+    if (lastEventId && lastEventId !== this.#lastEventId) {
+      const at = this.#ring.findIndex((e) => e.id === lastEventId);
+      const formed = parseEventId(lastEventId) !== null;
+      if (at >= 0) events = this.#ring.slice(at + 1);
+      else if (formed && this.#ringBase !== undefined && compareEventIds(lastEventId, this.#ringBase) >= 0) {
+        events = this.#ring.filter((e) => !e.id || compareEventIds(e.id, lastEventId) > 0);
+      } else if (formed && (this.#opts.transport ?? 'fetch') === 'fetch') {
+        rewind = true;
+        this.#rewind(lastEventId);
+      }
+    }
+    link.post({ t: 'catchup', from: link.id, to, status: this.#status, events, ...(rewind && { rewind }) });
+  }
+
+  /**
+   * Restarts the leader's stream from an older id. When the stream is already behind that id
+   * (a rewind in progress), everything after it is still to come: nothing to do.
+   */
+  #rewind(lastEventId: string): void {
+    if (this.#lastEventId && compareEventIds(lastEventId, this.#lastEventId) >= 0) return;
+    this.#lastEventId = lastEventId;
+    if (this.#abort) {
+      this.#restartNow = true;
+      this.#abort.abort();
+    }
+  }
+
+  #setRole(role: TabRole): void {
+    if (this.#role === role) return;
+    this.#role = role;
+    for (const fn of [...this.#roleListeners]) safeCall(() => fn(role));
   }
 
   #parse(raw: string, type: string): unknown {
@@ -393,11 +651,39 @@ export class SSEClient<E extends EventMap = EventMap> {
   #setStatus(status: ConnectionStatus): void {
     if (this.#status === status) return;
     this.#status = status;
+    if (this.#role === 'leader' && status !== 'closed') this.#link?.post({ t: 'status', from: this.#link.id, s: status });
     for (const fn of [...this.#statusListeners]) safeCall(() => fn(status));
   }
 
   #emitError(error: SSEError): void {
+    if (this.#role === 'leader') this.#link?.post({ t: 'error', from: this.#link.id, e: relayError(error) });
     for (const fn of [...this.#errorListeners]) safeCall(() => fn(error));
+  }
+}
+
+function relayError(e: SSEError): RelayedError {
+  const out: RelayedError = { name: e.name, message: e.message, fatal: e.fatal };
+  if (e instanceof SSEHttpError) {
+    out.status = e.status;
+    if (e.body) out.body = { ...(e.body.error !== undefined && { error: e.body.error }), ...(e.body.message !== undefined && { message: e.body.message }) };
+    if (e.retryAfterMs !== undefined) out.retryAfterMs = e.retryAfterMs;
+  }
+  return out;
+}
+
+/** Rebuilds the typed error a leader reported, so `instanceof` works in every tab. */
+function reviveError(e: RelayedError): SSEError {
+  switch (e.name) {
+    case 'SSEAuthError':
+      return new SSEAuthError(e.status === 403 ? 403 : 401, e.body);
+    case 'SSEHttpError':
+      return new SSEHttpError(e.status ?? 0, e.body, e.fatal, e.retryAfterMs);
+    case 'SSENetworkError':
+      return new SSENetworkError(e.message);
+    case 'SSEProtocolError':
+      return new SSEProtocolError(e.message);
+    default:
+      return new SSEError(e.message, e.fatal);
   }
 }
 

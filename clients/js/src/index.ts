@@ -3,6 +3,7 @@
 export { SSEClient, type EventMap } from './client.js';
 export { EventCache, isQuotaExceededError, type EventCacheOptions, type StorageLike } from './cache.js';
 export { backoffCeiling, fullJitter, parseRetryAfter, reconnectDelay, DEFAULT_BACKOFF } from './backoff.js';
+export { browserTabShareEnv, type BroadcastChannelLike, type LockManagerLike, type TabShareEnv } from './tab-share.js';
 export { compareEventIds, maxEventId, parseEventId } from './event-id.js';
 export { SSEError, SSEHttpError, SSEAuthError, SSENetworkError, SSEProtocolError, type HubErrorBody } from './errors.js';
 export {
@@ -14,6 +15,7 @@ export {
   type HistoryLostInfo,
   type SSEClientOptions,
   type SSEEvent,
+  type TabRole,
   type TimerApi,
   type TokenSource,
   type Transport,

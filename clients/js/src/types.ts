@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Shared vocabulary of @ssecast/client: events, status, timers, tokens, options.
 // @see ../../../docs (SPEC §Client package)
+import type { TabShareEnv } from './tab-share.js';
 
 /** Connection state of an {@link SSEClient}. `closed` is final once `close()` was called. */
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -52,6 +53,12 @@ export interface BackoffOptions {
 
 export type Transport = 'fetch' | 'eventsource';
 
+/**
+ * How this client holds its stream: `own` (no sharing: its own HTTP stream), `leader` (holds
+ * the stream for every tab of its share group), `follower` (gets the leader's events).
+ */
+export type TabRole = 'own' | 'leader' | 'follower';
+
 /** A minimal EventSource constructor type so tests and non-DOM runtimes can inject one. */
 export type EventSourceCtor = new (url: string, init?: { withCredentials?: boolean }) => EventSource;
 
@@ -83,6 +90,17 @@ export interface SSEClientOptions {
   credentials?: RequestCredentials;
   /** Called when the server reports that the resume point is gone. */
   onHistoryLost?: (info: HistoryLostInfo) => void;
+  /**
+   * One stream for all tabs of this origin with the same subscription (url, path, sorted
+   * topics, transport, identity of the token, `shareKey`): one tab (the leader, elected with
+   * Web Locks) holds the stream and relays it over a BroadcastChannel. Default: on where
+   * `navigator.locks` and `BroadcastChannel` exist, else off (each tab its own stream).
+   */
+  shareAcrossTabs?: boolean;
+  /** Extra text in the share key: tabs with different `shareKey`s never share a stream. */
+  shareKey?: string;
+  /** Injectable Web Locks + BroadcastChannel (tests); `null` = sharing unavailable. */
+  tabShare?: TabShareEnv | null;
   /** Injectables for tests and unusual runtimes. */
   fetch?: typeof fetch;
   EventSource?: EventSourceCtor;
