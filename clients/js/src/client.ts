@@ -12,6 +12,7 @@ import {
   SSEHttpError,
   SSENetworkError,
   SSEProtocolError,
+  SSETokenError,
   type HubErrorBody,
 } from './errors.js';
 import {
@@ -26,6 +27,7 @@ import {
 } from './tab-share.js';
 import {
   HISTORY_LOST_EVENT,
+  TOKEN_EXPIRED_EVENT,
   defaultTimers,
   type ConnectionStatus,
   type HistoryLostInfo,
@@ -33,6 +35,7 @@ import {
   type SSEEvent,
   type TabRole,
   type TimerApi,
+  type TokenRequest,
 } from './types.js';
 
 type Listener<T> = (event: SSEEvent<T>) => void;
@@ -43,13 +46,15 @@ export type EventMap = Record<string, unknown>;
 type Attempt =
   | { kind: 'stop' }
   | { kind: 'fatal'; error: SSEError }
-  | { kind: 'retry'; retryAfterMs?: number; healthy: boolean };
+  | { kind: 'retry'; retryAfterMs?: number; healthy: boolean; immediate?: boolean };
 
 const ANY = '*';
 /** Events every tab remembers, to answer a joining tab and to drop replayed duplicates. */
 const RING_SIZE = 1000;
 /** A joining tab holds live relays this long waiting for the leader's catch-up, ms. */
 const CATCHUP_WAIT_MS = 300;
+/** Streams in a row ended by `ssecast.token-expired` with no event in between, before giving up. */
+const MAX_EXPIRED_IN_A_ROW = 3;
 
 /**
  * A reconnecting SSE subscription.
@@ -96,6 +101,14 @@ export class SSEClient<E extends EventMap = EventMap> {
   #pendingTimer: unknown;
   /** Set when the current stream is aborted on purpose to start again at once (rewind). */
   #restartNow = false;
+  // ---- token refresh ----
+  /** Why the next connection asks for a token. */
+  #tokenReason: TokenRequest['reason'] = 'connect';
+  /** The current stream ended with ssecast.token-expired. */
+  #tokenExpired = false;
+  #expiredInARow = 0;
+  /** 401s answered with a refresh since the last 200. */
+  #authRefreshes = 0;
 
   constructor(options: SSEClientOptions) {
     this.#opts = options;
@@ -234,8 +247,8 @@ export class SSEClient<E extends EventMap = EventMap> {
         this.close();
         return;
       }
-      if (this.#restartNow) {
-        // A rewind for a joining tab: start again at once from the older id (no backoff).
+      if (this.#restartNow || result.immediate) {
+        // A rewind for a joining tab, or a token refresh: start again at once (no backoff).
         this.#restartNow = false;
         continue;
       }
@@ -257,12 +270,9 @@ export class SSEClient<E extends EventMap = EventMap> {
   async #fetchOnce(): Promise<Attempt> {
     const abort = new AbortController();
     this.#abort = abort;
-    let token: string | null | undefined;
-    try {
-      token = await resolveToken(this.#opts.token);
-    } catch (cause) {
-      return { kind: 'fatal', error: new SSEError('SSEClient: token provider failed', true, { cause }) };
-    }
+    const got = await this.#getToken();
+    if (got instanceof SSETokenError) return { kind: 'fatal', error: got };
+    const token = got;
     if (this.#closed) return { kind: 'stop' };
 
     const headers: Record<string, string> = { Accept: 'text/event-stream', ...this.#opts.headers };
@@ -288,6 +298,12 @@ export class SSEClient<E extends EventMap = EventMap> {
 
     if (res.status !== 200) {
       const body = await readErrorBody(res);
+      if (res.status === 401 && typeof this.#opts.token === 'function' && this.#authRefreshes < 1) {
+        // SPEC §Client package: a 401 with a token function asks for a new token, once.
+        this.#authRefreshes++;
+        this.#tokenReason = 'unauthorized';
+        return { kind: 'retry', healthy: false, immediate: true };
+      }
       if (res.status === 401 || res.status === 403) return { kind: 'fatal', error: new SSEAuthError(res.status, body) };
       const retryAfterMs = parseRetryAfter(res.headers.get('Retry-After'), this.#now());
       const retryable = res.status >= 500 || res.status === 429 || res.status === 408 || res.status === 425;
@@ -304,6 +320,8 @@ export class SSEClient<E extends EventMap = EventMap> {
     }
 
     this.#everOpened = true;
+    this.#authRefreshes = 0;
+    this.#tokenExpired = false;
     this.#setStatus('open');
     return this.#readStream(res.body, abort);
   }
@@ -347,12 +365,52 @@ export class SSEClient<E extends EventMap = EventMap> {
     }
     if (this.#closed) return { kind: 'stop' };
     if (this.#restartNow) return { kind: 'retry', healthy: true };
+    if (this.#tokenExpired) return this.#afterTokenExpired();
     const err = failure !== undefined && !abort.signal.aborted
       ? new SSENetworkError('SSEClient: stream broke', failure)
       : new SSENetworkError(abort.signal.aborted ? 'SSEClient: stream idle, reconnecting' : 'SSEClient: stream ended');
     this.#emitError(err);
     const stable = this.#opts.stableAfterMs ?? 5000;
     return { kind: 'retry', healthy: gotEvent || this.#now() - openedAt >= stable };
+  }
+
+  /**
+   * The token for the next connection, or the SSETokenError that ends the client: the
+   * function threw, or it was asked to refresh and returned nothing.
+   */
+  async #getToken(): Promise<string | null | undefined | SSETokenError> {
+    const reason = this.#tokenReason;
+    this.#tokenReason = 'reconnect';
+    const refresh = reason === 'token-expired' || reason === 'unauthorized';
+    let token: string | null | undefined;
+    try {
+      token = await resolveToken(this.#opts.token, { reason, refresh });
+    } catch (cause) {
+      return new SSETokenError('threw', 'SSEClient: the token function failed', cause);
+    }
+    if (refresh && !token) {
+      return new SSETokenError('empty', `SSEClient: asked for a new token (${reason}), the token function returned none`);
+    }
+    return token;
+  }
+
+  /** The stream ended with ssecast.token-expired: refresh at once, unless that cannot help. */
+  #afterTokenExpired(): Attempt {
+    this.#tokenExpired = false;
+    if (typeof this.#opts.token !== 'function') {
+      return {
+        kind: 'fatal',
+        error: new SSETokenError('static', 'SSEClient: the token expired; pass a function as `token` to refresh it'),
+      };
+    }
+    if (++this.#expiredInARow > MAX_EXPIRED_IN_A_ROW) {
+      return {
+        kind: 'fatal',
+        error: new SSETokenError('repeated', 'SSEClient: the hub keeps reporting the token expired right after a refresh'),
+      };
+    }
+    this.#tokenReason = 'token-expired';
+    return { kind: 'retry', healthy: true, immediate: true };
   }
 
   #sleep(ms: number): Promise<void> {
@@ -370,8 +428,13 @@ export class SSEClient<E extends EventMap = EventMap> {
 
   #openEventSource(attempt: number): void {
     if (this.#closed) return;
-    void resolveToken(this.#opts.token).then((token) => {
+    void this.#getToken().then((token) => {
       if (this.#closed) return;
+      if (token instanceof SSETokenError) {
+        this.#emitError(token);
+        this.close();
+        return;
+      }
       const Ctor = this.#opts.EventSource ?? globalThis.EventSource;
       if (!Ctor) {
         this.#emitError(new SSEError('SSEClient: no EventSource in this runtime', true));
@@ -433,11 +496,34 @@ export class SSEClient<E extends EventMap = EventMap> {
     if (this.#closed) return;
     const type = msg.event || 'message';
     if (msg.id !== undefined) this.#lastEventId = msg.id === '' ? undefined : msg.id;
+    if (type === TOKEN_EXPIRED_EVENT) this.#onTokenExpired();
+    else if (!type.startsWith('ssecast.')) this.#expiredInARow = 0;
     const raw: RelayedEvent = { type, data: msg.data };
     if (msg.id) raw.id = msg.id;
     // Every event of the stream is relayed, replayed duplicates too: each tab drops what it has.
     if (this.#role === 'leader' && this.#link) this.#link.post({ t: 'ev', from: this.#link.id, e: raw });
     this.#deliver(raw);
+  }
+
+  /** This client's own stream said its token expired: end it now and reconnect with a new one. */
+  #onTokenExpired(): void {
+    this.#tokenExpired = true;
+    if (this.#es) {
+      const es = this.#es;
+      this.#es = undefined;
+      es.close();
+      const next = this.#afterTokenExpired();
+      if (next.kind === 'fatal') {
+        this.#emitError(next.error);
+        queueMicrotask(() => this.close());
+      } else {
+        this.#setStatus('reconnecting');
+        queueMicrotask(() => this.#openEventSource(0));
+      }
+      return;
+    }
+    // fetch: abort the read; #readStream sees #tokenExpired and asks for a refresh.
+    this.#abort?.abort();
   }
 
   /**
@@ -505,14 +591,14 @@ export class SSEClient<E extends EventMap = EventMap> {
   }
 
   async #joinShare(env: TabShareEnv): Promise<void> {
-    let token: string | null | undefined;
-    try {
-      token = await resolveToken(this.#opts.token);
-    } catch (cause) {
-      this.#emitError(new SSEError('SSEClient: token provider failed', true, { cause }));
+    const token = await this.#getToken();
+    if (token instanceof SSETokenError) {
+      this.#emitError(token);
       this.close();
       return;
     }
+    // The leader asks again when it connects: this call was only for the share key.
+    this.#tokenReason = 'connect';
     if (this.#closed) return;
     const link = new TabLink(env, this.#shareName(tokenIdentity(token)), {
       onLeader: () => this.#becomeLeader(),
@@ -663,6 +749,7 @@ export class SSEClient<E extends EventMap = EventMap> {
 
 function relayError(e: SSEError): RelayedError {
   const out: RelayedError = { name: e.name, message: e.message, fatal: e.fatal };
+  if (e instanceof SSETokenError) out.reason = e.reason;
   if (e instanceof SSEHttpError) {
     out.status = e.status;
     if (e.body) out.body = { ...(e.body.error !== undefined && { error: e.body.error }), ...(e.body.message !== undefined && { message: e.body.message }) };
@@ -682,13 +769,18 @@ function reviveError(e: RelayedError): SSEError {
       return new SSENetworkError(e.message);
     case 'SSEProtocolError':
       return new SSEProtocolError(e.message);
+    case 'SSETokenError':
+      return new SSETokenError(
+        (['threw', 'empty', 'static', 'repeated'] as const).find((r) => r === e.reason) ?? 'threw',
+        e.message,
+      );
     default:
       return new SSEError(e.message, e.fatal);
   }
 }
 
-async function resolveToken(src: SSEClientOptions['token']): Promise<string | null | undefined> {
-  return typeof src === 'function' ? await src() : src;
+async function resolveToken(src: SSEClientOptions['token'], request: TokenRequest): Promise<string | null | undefined> {
+  return typeof src === 'function' ? await src(request) : src;
 }
 
 async function readErrorBody(res: Response): Promise<HubErrorBody | undefined> {

@@ -47,6 +47,8 @@ export interface RelayedError {
   status?: number;
   body?: { error?: string; message?: string };
   retryAfterMs?: number;
+  /** SSETokenError's reason. */
+  reason?: string;
 }
 
 /** Messages on the channel. `from` is the sender's tab id; `to` addresses one tab. */

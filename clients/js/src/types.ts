@@ -31,10 +31,24 @@ export interface HistoryLostInfo {
 /** Name of the special event sent when resume history does not reach back far enough. */
 export const HISTORY_LOST_EVENT = 'ssecast.history-lost';
 
+/** Name of the event that ends a stream whose token's `exp` passed (SPEC §GET /events). */
+export const TOKEN_EXPIRED_EVENT = 'ssecast.token-expired';
+
 /** Injectable timers (tests pass fakes). Defaults to the global setTimeout/clearTimeout. */
 export interface TimerApi {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+}
+
+/**
+ * Why the client asks for a token: `connect` (first connection), `reconnect` (after a network
+ * error), `token-expired` (the hub ended the stream with `ssecast.token-expired`),
+ * `unauthorized` (the hub answered 401). The last two must return a fresh token.
+ */
+export interface TokenRequest {
+  reason: 'connect' | 'reconnect' | 'token-expired' | 'unauthorized';
+  /** True for `token-expired` and `unauthorized`: a cached token will not do. */
+  refresh: boolean;
 }
 
 /** A bearer token, or a function producing one per (re)connect so refreshed tokens are used. */
@@ -42,7 +56,7 @@ export type TokenSource =
   | string
   | null
   | undefined
-  | (() => string | null | undefined | Promise<string | null | undefined>);
+  | ((request: TokenRequest) => string | null | undefined | Promise<string | null | undefined>);
 
 /** Exponential backoff shape: delay ceiling = min(maxMs, initialMs * factor^attempt). */
 export interface BackoffOptions {

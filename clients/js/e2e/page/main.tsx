@@ -5,6 +5,7 @@
 import { createRoot } from 'react-dom/client';
 import { StrictMode, useEffect, useState } from 'react';
 import { useSSE } from '../../src/react/index.js';
+import type { TokenRequest } from '../../src/index.js';
 
 const q = new URLSearchParams(location.search);
 const hub = q.get('hub') ?? '';
@@ -14,13 +15,17 @@ const backoffMs = Number(q.get('backoffMs')) || undefined;
 const store = q.get('store') ?? 'e2e';
 const share = q.get('share') !== '0';
 const tokenUrl = q.get('tokenUrl');
-let tokenCalls = 0;
+// Like an app's auth layer: keeps its token until the client asks for a refresh.
+let cached: string | null = null;
+let tokenFetches = 0;
 const token = tokenUrl
-  ? async () => {
-      tokenCalls++;
-      document.body.dataset.tokenCalls = String(tokenCalls);
+  ? async (request: TokenRequest) => {
+      if (cached && !request.refresh) return cached;
+      tokenFetches++;
+      document.body.dataset.tokenFetches = String(tokenFetches);
       const r = await fetch(tokenUrl, { cache: 'no-store' });
-      return r.ok ? (await r.text()).trim() : null;
+      cached = r.ok ? (await r.text()).trim() : null;
+      return cached;
     }
   : undefined;
 

@@ -146,9 +146,9 @@ export function useSSE<T = unknown>(options: UseSSEOptions<T>): UseSSEResult<T> 
       topics,
       token:
         typeof token === 'function'
-          ? () => {
+          ? (request) => {
               const t = latest.current.token;
-              return typeof t === 'function' ? t() : t;
+              return typeof t === 'function' ? t(request) : t;
             }
           : (token ?? null),
       ...(transport && { transport }),
