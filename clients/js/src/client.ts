@@ -66,7 +66,7 @@ const MAX_EXPIRED_IN_A_ROW = 3;
  * Errors: non-fatal ones are reported through `onError` and retried; 401/403 (SSEAuthError)
  * and other non-retryable 4xx are reported with `fatal = true` and the status becomes `closed`.
  */
-export class SSEClient<E extends EventMap = EventMap> {
+export class SSEClient<E extends object = EventMap> {
   readonly #opts: SSEClientOptions;
   readonly #timers: TimerApi;
   readonly #now: () => number;

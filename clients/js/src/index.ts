@@ -21,6 +21,7 @@ export {
   type BackoffOptions,
   type CachedEvent,
   type ConnectionStatus,
+  type EventOf,
   type EventSourceCtor,
   type HistoryLostInfo,
   type SSEClientOptions,

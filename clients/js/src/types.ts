@@ -17,6 +17,15 @@ export interface SSEEvent<T = unknown> {
   timestamp: number;
 }
 
+/**
+ * The events of an event map (`{ 'order.created': Order; ... }`) as one discriminated union:
+ * `switch (e.type)` narrows `e.data`. For `useSSE<M[keyof M]>(...)` results:
+ * `events as EventOf<M>[]`.
+ */
+export type EventOf<M extends object> = {
+  [K in keyof M & string]: SSEEvent<M[K]> & { type: K };
+}[keyof M & string];
+
 /** An event held by {@link EventCache}: always has an id. */
 export interface CachedEvent<T = unknown> extends SSEEvent<T> {
   id: string;
