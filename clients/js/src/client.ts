@@ -5,7 +5,6 @@
 // @see https://html.spec.whatwg.org/multipage/server-sent-events.html
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { parseRetryAfter, reconnectDelay } from './backoff.js';
-import { compareEventIds, parseEventId } from './event-id.js';
 import {
   SSEAuthError,
   SSEError,
@@ -15,16 +14,8 @@ import {
   SSETokenError,
   type HubErrorBody,
 } from './errors.js';
-import {
-  TabLink,
-  browserTabShareEnv,
-  shareHash,
-  tokenIdentity,
-  type RelayedError,
-  type RelayedEvent,
-  type TabMessage,
-  type TabShareEnv,
-} from './tab-share.js';
+import { ShareGroup } from './share-group.js';
+import { browserTabShareEnv, shareHash, tokenIdentity, type RelayedEvent, type TabShareEnv } from './tab-share.js';
 import {
   HISTORY_LOST_EVENT,
   TOKEN_EXPIRED_EVENT,
@@ -49,10 +40,6 @@ type Attempt =
   | { kind: 'retry'; retryAfterMs?: number; healthy: boolean; immediate?: boolean };
 
 const ANY = '*';
-/** Events every tab remembers, to answer a joining tab and to drop replayed duplicates. */
-const RING_SIZE = 1000;
-/** A joining tab holds live relays this long waiting for the leader's catch-up, ms. */
-const CATCHUP_WAIT_MS = 300;
 /** Streams in a row ended by `ssecast.token-expired` with no event in between, before giving up. */
 const MAX_EXPIRED_IN_A_ROW = 3;
 
@@ -85,20 +72,10 @@ export class SSEClient<E extends object = EventMap> {
   #wake: (() => void) | undefined;
   #es: EventSource | undefined;
   #esTypes = new Set<string>();
-  // ---- tab sharing (tab-share.ts) ----
+  // ---- tab sharing (share-group.ts) ----
   readonly #roleListeners = new Set<(r: TabRole) => void>();
   #role: TabRole = 'own';
-  #link: TabLink | undefined;
-  /** Recently delivered events (raw), oldest first: catch-up for joining tabs. */
-  #ring: RelayedEvent[] = [];
-  /** The ring holds every event after this id (undefined: since this client started). */
-  #ringBase: string | undefined;
-  /** Newest well-formed id delivered here, and recent ids: a shared stream's replay is deduped. */
-  #highest: string | undefined;
-  readonly #recentIds = new Set<string>();
-  /** Live relays held back until the leader's catch-up arrives (undefined = not waiting). */
-  #pending: RelayedEvent[] | undefined;
-  #pendingTimer: unknown;
+  #group: ShareGroup | undefined;
   /** Set when the current stream is aborted on purpose to start again at once (rewind). */
   #restartNow = false;
   // ---- token refresh ----
@@ -115,7 +92,6 @@ export class SSEClient<E extends object = EventMap> {
     this.#timers = options.timers ?? defaultTimers;
     this.#now = options.now ?? Date.now;
     this.#lastEventId = options.lastEventId || undefined;
-    this.#ringBase = this.#lastEventId;
   }
 
   /** `own`, `leader` or `follower` (see {@link TabRole}); `follower` until a shared tab is elected. */
@@ -195,12 +171,8 @@ export class SSEClient<E extends object = EventMap> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#link) {
-      if (this.#role === 'leader') this.#link.post({ t: 'bye', from: this.#link.id });
-      this.#link.close();
-      this.#link = undefined;
-    }
-    if (this.#pendingTimer !== undefined) this.#timers.clearTimeout(this.#pendingTimer);
+    this.#group?.close();
+    this.#group = undefined;
     this.#abort?.abort();
     this.#abort = undefined;
     this.#es?.close();
@@ -500,9 +472,8 @@ export class SSEClient<E extends object = EventMap> {
     else if (!type.startsWith('ssecast.')) this.#expiredInARow = 0;
     const raw: RelayedEvent = { type, data: msg.data };
     if (msg.id) raw.id = msg.id;
-    // Every event of the stream is relayed, replayed duplicates too: each tab drops what it has.
-    if (this.#role === 'leader' && this.#link) this.#link.post({ t: 'ev', from: this.#link.id, e: raw });
-    this.#deliver(raw);
+    if (this.#group) this.#group.fromStream(raw);
+    else this.#deliver(raw);
   }
 
   /** This client's own stream said its token expired: end it now and reconnect with a new one. */
@@ -526,50 +497,22 @@ export class SSEClient<E extends object = EventMap> {
     this.#abort?.abort();
   }
 
-  /**
-   * Delivers one event to this tab's listeners. In a share group, an event this tab already
-   * delivered (a replay after a takeover or rewind) is dropped: nothing arrives twice.
-   */
+  /** Hands one event to this client's listeners (a share group has dropped duplicates). */
   #deliver(raw: RelayedEvent): void {
     if (this.#closed) return;
-    const shared = this.#role !== 'own';
-    if (raw.id) {
-      if (shared && this.#seen(raw.id)) return;
-      this.#remember(raw);
-    }
-    if (shared && raw.id) this.#lastEventId = raw.id;
     const type = raw.type;
     const event: SSEEvent<unknown> = { type, data: this.#parse(raw.data, type), timestamp: this.#now() };
     if (raw.id) event.id = raw.id;
     if (type === HISTORY_LOST_EVENT) {
       const d = event.data as Partial<HistoryLostInfo> | null;
       const info: HistoryLostInfo = { lastEventId: typeof d?.lastEventId === 'string' ? d.lastEventId : '' };
-      // A tab that already had events newer than the lost resume point (another tab's rewind)
-      // lost nothing itself: only the tab(s) that were behind reload their state.
-      const behind = !shared || !this.#highest || !info.lastEventId || compareEventIds(this.#highest, info.lastEventId) <= 0;
-      if (behind) {
+      if (!this.#group || this.#group.lostHistory(info.lastEventId)) {
         safeCall(() => this.#opts.onHistoryLost?.(info));
         for (const fn of [...this.#historyLostListeners]) safeCall(() => fn(info));
       }
     }
     for (const fn of [...(this.#listeners.get(type) ?? [])]) safeCall(() => fn(event));
     for (const fn of [...(this.#listeners.get(ANY) ?? [])]) safeCall(() => fn(event));
-  }
-
-  #seen(id: string): boolean {
-    if (this.#recentIds.has(id)) return true;
-    // Ids of one stream increase (SPEC §POST /publish); a well-formed id at or below the newest
-    // delivered one is a replay. Malformed ids are judged by the recent set alone.
-    return !!this.#highest && parseEventId(id) !== null && compareEventIds(id, this.#highest) <= 0;
-  }
-
-  #remember(raw: RelayedEvent): void {
-    const id = raw.id!;
-    this.#recentIds.add(id);
-    if (this.#recentIds.size > 4 * RING_SIZE) this.#recentIds.delete(this.#recentIds.values().next().value as string);
-    if (parseEventId(id) && (!this.#highest || compareEventIds(id, this.#highest) > 0)) this.#highest = id;
-    this.#ring.push(raw);
-    if (this.#ring.length > RING_SIZE) this.#ringBase = this.#ring.shift()!.id;
   }
 
   // ---- tab sharing -----------------------------------------------------------------------------
@@ -600,121 +543,31 @@ export class SSEClient<E extends object = EventMap> {
     // The leader asks again when it connects: this call was only for the share key.
     this.#tokenReason = 'connect';
     if (this.#closed) return;
-    const link = new TabLink(env, this.#shareName(tokenIdentity(token)), {
-      onLeader: () => this.#becomeLeader(),
-      onMessage: (m) => this.#onTabMessage(m),
-    });
-    this.#link = link;
-    this.#setRole('follower');
-    link.start();
-    this.#sayHello();
-  }
-
-  /** Asks the leader for what this tab missed after its last id; live relays wait meanwhile. */
-  #sayHello(): void {
-    const link = this.#link;
-    if (!link || this.#role !== 'follower') return;
-    if (this.#lastEventId) {
-      this.#pending ??= [];
-      if (this.#pendingTimer !== undefined) this.#timers.clearTimeout(this.#pendingTimer);
-      this.#pendingTimer = this.#timers.setTimeout(() => this.#flushPending(), CATCHUP_WAIT_MS);
-    }
-    link.post(this.#lastEventId ? { t: 'hello', from: link.id, lastEventId: this.#lastEventId } : { t: 'hello', from: link.id });
-  }
-
-  #flushPending(): void {
-    if (this.#pendingTimer !== undefined) this.#timers.clearTimeout(this.#pendingTimer);
-    this.#pendingTimer = undefined;
-    const held = this.#pending ?? [];
-    this.#pending = undefined;
-    for (const e of held) this.#deliver(e);
-  }
-
-  #becomeLeader(): void {
-    if (this.#closed || !this.#link) return;
-    this.#flushPending();
-    this.#setRole('leader');
-    this.#link.post({ t: 'leader', from: this.#link.id });
-    this.#startStream();
-  }
-
-  #onTabMessage(m: TabMessage): void {
-    const link = this.#link;
-    if (!link || this.#closed) return;
-    if (this.#role === 'leader') {
-      if (m.t === 'hello') this.#answerHello(m.from, m.lastEventId);
-      return; // a leader takes events only from its own stream
-    }
-    switch (m.t) {
-      case 'ev':
-        if (this.#pending) this.#pending.push(m.e);
-        else this.#deliver(m.e);
-        break;
-      case 'catchup':
-        // After a rewind the stream replays everything after our id, in order, from here on:
-        // the live relays held meanwhile are older or will come again.
-        if (m.rewind) this.#pending = [];
-        for (const e of m.events) this.#deliver(e);
-        this.#flushPending();
-        this.#setStatus(m.status === 'closed' ? 'reconnecting' : m.status);
-        break;
-      case 'leader':
-        // A new leader (takeover): tell it where this tab stands.
-        this.#setStatus('reconnecting');
-        this.#sayHello();
-        break;
-      case 'status':
-        this.#setStatus(m.s === 'closed' ? 'reconnecting' : m.s);
-        break;
-      case 'bye':
-        this.#setStatus('reconnecting');
-        break;
-      case 'error': {
-        const err = reviveError(m.e);
-        this.#emitError(err);
-        // Same subscription, same token: the leader's fatal answer is every tab's answer.
-        if (err.fatal) this.close();
-        break;
-      }
-      case 'hello':
-        break;
-    }
-  }
-
-  /**
-   * Leader: sends a joining tab every remembered event after its id. When the ring does not
-   * reach back that far, the stream itself restarts from the older id (a rewind); the other
-   * tabs drop the replayed events they already have.
-   */
-  #answerHello(to: string, lastEventId: string | undefined): void {
-    const link = this.#link!;
-    let events: RelayedEvent[] = [];
-    let rewind = false;
-    if (lastEventId && lastEventId !== this.#lastEventId) {
-      const at = this.#ring.findIndex((e) => e.id === lastEventId);
-      const formed = parseEventId(lastEventId) !== null;
-      if (at >= 0) events = this.#ring.slice(at + 1);
-      else if (formed && this.#ringBase !== undefined && compareEventIds(lastEventId, this.#ringBase) >= 0) {
-        events = this.#ring.filter((e) => !e.id || compareEventIds(e.id, lastEventId) > 0);
-      } else if (formed && (this.#opts.transport ?? 'fetch') === 'fetch') {
-        rewind = true;
-        this.#rewind(lastEventId);
-      }
-    }
-    link.post({ t: 'catchup', from: link.id, to, status: this.#status, events, ...(rewind && { rewind }) });
-  }
-
-  /**
-   * Restarts the leader's stream from an older id. When the stream is already behind that id
-   * (a rewind in progress), everything after it is still to come: nothing to do.
-   */
-  #rewind(lastEventId: string): void {
-    if (this.#lastEventId && compareEventIds(lastEventId, this.#lastEventId) >= 0) return;
-    this.#lastEventId = lastEventId;
-    if (this.#abort) {
-      this.#restartNow = true;
-      this.#abort.abort();
-    }
+    this.#group = new ShareGroup(
+      env,
+      this.#shareName(tokenIdentity(token)),
+      {
+        lastEventId: () => this.#lastEventId,
+        setLastEventId: (id) => void (this.#lastEventId = id),
+        status: () => this.#status,
+        canRewind: () => (this.#opts.transport ?? 'fetch') === 'fetch',
+        setStatus: (st) => this.#setStatus(st),
+        setRole: (r) => this.#setRole(r),
+        dispatch: (raw) => this.#deliver(raw),
+        report: (e) => this.#emitError(e),
+        close: () => this.close(),
+        startStream: () => this.#startStream(),
+        rewindTo: (id) => {
+          this.#lastEventId = id;
+          if (this.#abort) {
+            this.#restartNow = true;
+            this.#abort.abort();
+          }
+        },
+      },
+      this.#timers,
+    );
+    this.#group.start();
   }
 
   #setRole(role: TabRole): void {
@@ -737,45 +590,13 @@ export class SSEClient<E extends object = EventMap> {
   #setStatus(status: ConnectionStatus): void {
     if (this.#status === status) return;
     this.#status = status;
-    if (this.#role === 'leader' && status !== 'closed') this.#link?.post({ t: 'status', from: this.#link.id, s: status });
+    this.#group?.postStatus(status);
     for (const fn of [...this.#statusListeners]) safeCall(() => fn(status));
   }
 
   #emitError(error: SSEError): void {
-    if (this.#role === 'leader') this.#link?.post({ t: 'error', from: this.#link.id, e: relayError(error) });
+    this.#group?.postError(error);
     for (const fn of [...this.#errorListeners]) safeCall(() => fn(error));
-  }
-}
-
-function relayError(e: SSEError): RelayedError {
-  const out: RelayedError = { name: e.name, message: e.message, fatal: e.fatal };
-  if (e instanceof SSETokenError) out.reason = e.reason;
-  if (e instanceof SSEHttpError) {
-    out.status = e.status;
-    if (e.body) out.body = { ...(e.body.error !== undefined && { error: e.body.error }), ...(e.body.message !== undefined && { message: e.body.message }) };
-    if (e.retryAfterMs !== undefined) out.retryAfterMs = e.retryAfterMs;
-  }
-  return out;
-}
-
-/** Rebuilds the typed error a leader reported, so `instanceof` works in every tab. */
-function reviveError(e: RelayedError): SSEError {
-  switch (e.name) {
-    case 'SSEAuthError':
-      return new SSEAuthError(e.status === 403 ? 403 : 401, e.body);
-    case 'SSEHttpError':
-      return new SSEHttpError(e.status ?? 0, e.body, e.fatal, e.retryAfterMs);
-    case 'SSENetworkError':
-      return new SSENetworkError(e.message);
-    case 'SSEProtocolError':
-      return new SSEProtocolError(e.message);
-    case 'SSETokenError':
-      return new SSETokenError(
-        (['threw', 'empty', 'static', 'repeated'] as const).find((r) => r === e.reason) ?? 'threw',
-        e.message,
-      );
-    default:
-      return new SSEError(e.message, e.fatal);
   }
 }
 

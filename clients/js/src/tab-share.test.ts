@@ -31,7 +31,7 @@ interface Tab {
 function tab(origin: FakeOrigin, options: Partial<SSEClientOptions> & Pick<SSEClientOptions, 'fetch'>): Tab {
   const client = new SSEClient({ url: 'http://hub.test', topics: ['t'], tabShare: origin.env(), ...options });
   const t: Tab = { client, got: [], statuses: [], errors: [] };
-  client.onEvent((e) => t.got.push(e.id!));
+  client.onEvent((e) => t.got.push(e.id ?? ''));
   client.onStatus((s) => t.statuses.push(s));
   client.onError((e) => t.errors.push(e));
   client.connect();
@@ -139,6 +139,28 @@ describe('shareAcrossTabs', () => {
     await vi.waitFor(() => expect(late.got).toEqual(['9-0', '10-0', '11-0', '12-0']));
     await vi.waitFor(() => expect(first.got).toEqual(['11-0', '12-0']));
     expect(first.errors).toEqual([]); // a deliberate restart is not an error
+    first.client.close();
+    late.client.close();
+  });
+
+  it('after a rewind, history-lost reaches only the tab that was behind', async () => {
+    const origin = new FakeOrigin();
+    const h = hub();
+    const first = tab(origin, { fetch: h.fetch, lastEventId: '10-0' });
+    await vi.waitFor(() => expect(first.client.status).toBe('open'));
+    h.send('11-0', 11);
+    await vi.waitFor(() => expect(first.got).toEqual(['11-0']));
+    const lost: string[] = [];
+    first.client.onHistoryLost(() => lost.push('first'));
+    const late = tab(origin, { fetch: h.fetch, lastEventId: '3-0' });
+    late.client.onHistoryLost((i) => lost.push(`late:${i.lastEventId}`));
+    await vi.waitFor(() => expect(h.calls).toHaveLength(2));
+    h.streams.at(-1)!.push('event: ssecast.history-lost\ndata: {"lastEventId":"3-0"}\n\n');
+    h.send('11-0', 11);
+    h.send('12-0', 12);
+    await vi.waitFor(() => expect(late.got).toEqual(['', '11-0', '12-0']));
+    await vi.waitFor(() => expect(first.got).toEqual(['11-0', '', '12-0']));
+    expect(lost).toEqual(['late:3-0']);
     first.client.close();
     late.client.close();
   });
