@@ -519,6 +519,9 @@ export class SSEClient<E extends object = EventMap> {
 
   #shareEnv(): TabShareEnv | null {
     if (this.#opts.shareAcrossTabs === false) return null;
+    // A native EventSource delivers only the types the leader listens to by name, which another
+    // tab cannot see: share it only when asked to explicitly.
+    if (this.#opts.transport === 'eventsource' && this.#opts.shareAcrossTabs !== true) return null;
     const env = this.#opts.tabShare === undefined ? browserTabShareEnv() : this.#opts.tabShare;
     return env ?? null;
   }

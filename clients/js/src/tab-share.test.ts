@@ -165,15 +165,19 @@ describe('shareAcrossTabs', () => {
     late.client.close();
   });
 
-  it('shareAcrossTabs: false, or no Web Locks, means one stream per client', async () => {
+  it('shareAcrossTabs: false, no Web Locks, or the EventSource transport: one stream per client', async () => {
     const origin = new FakeOrigin();
     const h = hub();
     const a = tab(origin, { fetch: h.fetch, shareAcrossTabs: false });
     const b = tab(origin, { fetch: h.fetch, tabShare: null });
+    const es = { close() {}, addEventListener() {}, readyState: 0 } as unknown as EventSource;
+    const c = tab(origin, { fetch: h.fetch, transport: 'eventsource', EventSource: function () { return es; } as never });
     await vi.waitFor(() => expect(h.calls).toHaveLength(2));
-    expect([a.client.role, b.client.role]).toEqual(['own', 'own']);
+    await new Promise((r) => setTimeout(r, 50));
+    expect([a.client.role, b.client.role, c.client.role]).toEqual(['own', 'own', 'own']);
     a.client.close();
     b.client.close();
+    c.client.close();
   });
 
   it('a JWT is identified by its sub claim (stable across refresh), other tokens by a hash', () => {

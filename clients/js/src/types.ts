@@ -117,7 +117,8 @@ export interface SSEClientOptions {
    * One stream for all tabs of this origin with the same subscription (url, path, sorted
    * topics, transport, identity of the token, `shareKey`): one tab (the leader, elected with
    * Web Locks) holds the stream and relays it over a BroadcastChannel. Default: on where
-   * `navigator.locks` and `BroadcastChannel` exist, else off (each tab its own stream).
+   * `navigator.locks` and `BroadcastChannel` exist, else off (each tab its own stream). With
+   * `transport: 'eventsource'` off unless `true` (the leader relays only the types it listens to).
    */
   shareAcrossTabs?: boolean;
   /** Extra text in the share key: tabs with different `shareKey`s never share a stream. */
