@@ -85,3 +85,34 @@ test('an expired token: 401 on reconnect → the token function is asked again �
   assert.equal(minted, 2);
   assert.equal(await page.textContent('[data-testid=status]'), 'open');
 });
+
+// The hub side of `ssecast.token-expired` (SPEC §GET /events, "Expiry on open streams") is being
+// built on another branch. Until it lands this test runs as a TODO: it fails today (the stream
+// outlives its token), and passes once the hub ends the stream at `exp`. Then drop `todo`.
+test(
+  'an open stream whose token expires: ssecast.token-expired → refresh → resume, no 401, nothing lost',
+  { timeout: 60_000, todo: 'needs the hub to end streams with ssecast.token-expired at exp' },
+  async () => {
+    const page = await browser.context.newPage();
+    try {
+      const topic = `token-expired-${Date.now()}`;
+      const before = proxy.log.length;
+      const fetchesBefore = minted;
+      await page.goto(`${site.url}/?hub=${encodeURIComponent(proxy.url)}&topic=${topic}&store=tokexp&tokenUrl=${encodeURIComponent(tokens.url)}`);
+      await waitFor('open', async () => (await page.textContent('[data-testid=status]')) === 'open', 15_000);
+      // Publish across the token's expiry (2 s) and well past it.
+      for (let n = 1; n <= 16; n++) {
+        await publish(hub.url, KEY, { topic, type: 'tick', data: { n } });
+        await sleep(250);
+      }
+      await waitFor('16 events', async () => (await readList(page)).length >= 16, 10_000);
+      await sleep(300);
+      assert.deepEqual(await readList(page), Array.from({ length: 16 }, (_, i) => i + 1), 'each event once, in order');
+      assert.ok(minted - fetchesBefore >= 2, `the token was refreshed (${minted - fetchesBefore} fetched)`);
+      const streams = proxy.log.slice(before).filter((r) => r.method === 'GET' && r.path.startsWith('/events')).map((r) => r.status);
+      assert.ok(streams.length >= 2 && streams.every((s) => s === 200), `streams ${streams}: refreshed before any 401`);
+    } finally {
+      await page.close();
+    }
+  },
+);

@@ -467,7 +467,8 @@ export class SSEClient<E extends object = EventMap> {
   #handleMessage(msg: EventSourceMessage): void {
     if (this.#closed) return;
     const type = msg.event || 'message';
-    if (msg.id !== undefined) this.#lastEventId = msg.id === '' ? undefined : msg.id;
+    // The hub's token-expired notice is not a resume point, whatever id field it carries.
+    if (msg.id !== undefined && type !== TOKEN_EXPIRED_EVENT) this.#lastEventId = msg.id === '' ? undefined : msg.id;
     if (type === TOKEN_EXPIRED_EVENT) this.#onTokenExpired();
     else if (!type.startsWith('ssecast.')) this.#expiredInARow = 0;
     const raw: RelayedEvent = { type, data: msg.data };

@@ -34,7 +34,8 @@ describe('token refresh', () => {
     });
     await settle();
     expect(t.calls[0]!.headers['Authorization']).toBe('Bearer tok-1');
-    t.streams[0]!.push('id: 5-0\nevent: tick\ndata: 1\n\nevent: ssecast.token-expired\ndata: {}\n\n');
+    // An `id:` line on the notice (even an empty one) must not move the resume point.
+    t.streams[0]!.push('id: 5-0\nevent: tick\ndata: 1\n\nid:\nevent: ssecast.token-expired\ndata: {}\n\n');
     await settle();
     // No backoff timer: the refresh reconnects at once.
     expect(t.calls).toHaveLength(2);
