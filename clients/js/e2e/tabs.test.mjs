@@ -3,11 +3,12 @@
 // one topic hold one stream (the hub's monitor counts one connection); all show the same events
 // in order; closing the leader while publishing loses nothing and shows nothing twice, and the
 // monitor is back at one connection within ~2 s; a tab with another topic holds its own stream;
-// a reload of every tab at once loses nothing.
+// a reload of every tab at once loses nothing; while the hub is away every tab shows the status
+// and the leader's error, and only the leader reconnects.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
-import { artifactsDir, launchBrowser, publish, sleep, startPageAndHub, waitFor } from './harness.mjs';
+import { artifactsDir, launchBrowser, publish, sleep, startPageAndHub, startSsecast, waitFor } from './harness.mjs';
 
 const KEY = 'testkey';
 const ADMIN = 'admin-tabs-token';
@@ -169,5 +170,32 @@ test('every tab reloads at once while events are published: nothing lost, nothin
   await expectAll(pages, Array.from({ length: TOTAL }, (_, i) => i + 1), 'after reloading every tab twice');
   await leaderOf(pages);
   await waitFor('one connection', async () => (await connections()) === 1, 5_000);
+  for (const p of pages) await p.close();
+});
+
+test('the hub goes away and comes back: every tab shows it, only the leader reconnects', { timeout: 60_000 }, async () => {
+  const topic = `tabs-restart-${Date.now()}`;
+  const pages = await openTabs(2, `topic=${topic}&store=tabs3&backoffMs=200`);
+  await waitFor('one connection', async () => (await connections()) === 1, 5_000);
+  const { port } = hub;
+  assert.equal((await hub.stop())?.code, 0);
+  await waitFor('both tabs reconnecting, with the leader\'s error', async () => {
+    for (const p of pages) {
+      if ((await text(p, 'status')) !== 'reconnecting' || !/^SSENetworkError/.test((await text(p, 'error')) ?? '')) return false;
+    }
+    return true;
+  }, 5_000);
+  hub = await startSsecast(
+    { SSECAST_AUTH_PUBLISH_KEYS: KEY, SSECAST_AUTH_ALLOW_ANONYMOUS: 'true', SSECAST_HTTP_CORS_ORIGINS: site.origin, SSECAST_AUTH_ADMIN_TOKEN: ADMIN },
+    { port },
+  );
+  await waitFor('both tabs open again', async () => {
+    for (const p of pages) if ((await text(p, 'status')) !== 'open') return false;
+    return true;
+  }, 10_000);
+  await sleep(500);
+  assert.equal(await connections(), 1, 'the followers did not open streams of their own');
+  await publish(hub.url, KEY, { topic, type: 'tick', data: { n: 1 } });
+  await expectAll(pages, [1], 'after the hub came back');
   for (const p of pages) await p.close();
 });
