@@ -65,6 +65,8 @@ export class ShareGroup {
     this.#host = host;
     this.#timers = timers;
     this.#ringBase = host.lastEventId();
+    // Events up to the resume point count as delivered: a rewind's replay must not repeat them.
+    if (this.#ringBase && parseEventId(this.#ringBase)) this.#highest = this.#ringBase;
     this.#link = new TabLink(env, name, { onLeader: () => this.#becomeLeader(), onMessage: (m) => this.#onMessage(m) });
   }
 
@@ -116,13 +118,18 @@ export class ShareGroup {
     this.#link.post(m);
   }
 
-  /** Delivers unless already delivered; a follower's resume point follows what it delivered. */
-  #accept(raw: RelayedEvent, relayed: boolean): void {
+  /**
+   * Delivers unless already delivered; a follower's resume point follows what it delivered.
+   * `byOrder` false (a catch-up, which holds only events after this member's id) judges by the
+   * recent ids alone, so a catch-up that arrives late still delivers what the member missed.
+   */
+  #accept(raw: RelayedEvent, relayed: boolean, byOrder = true): void {
     if (this.#closed) return;
     if (raw.id) {
-      if (this.#seen(raw.id)) return;
+      if (byOrder ? this.#seen(raw.id) : this.#recentIds.has(raw.id)) return;
       this.#remember(raw);
-      if (relayed) this.#host.setLastEventId(raw.id);
+      // The resume point never moves back (a late catch-up can deliver an older id).
+      if (relayed) this.#host.setLastEventId(parseEventId(raw.id) && this.#highest ? this.#highest : raw.id);
     }
     this.#host.dispatch(raw);
   }
@@ -192,7 +199,7 @@ export class ShareGroup {
         // After a rewind the stream replays everything after our id, in order, from here on:
         // the live relays held meanwhile are older or will come again.
         if (m.rewind) this.#pending = [];
-        for (const e of m.events) this.#accept(e, true);
+        for (const e of m.events) this.#accept(e, true, false);
         this.#flushPending();
         this.#host.setStatus(m.status === 'closed' ? 'reconnecting' : m.status);
         break;

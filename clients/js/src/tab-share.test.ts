@@ -143,6 +143,41 @@ describe('shareAcrossTabs', () => {
     late.client.close();
   });
 
+  it('a rewind for one tab never replays to another tab what came before its own resume point', async () => {
+    const origin = new FakeOrigin();
+    const h = hub();
+    const a = tab(origin, { fetch: h.fetch, lastEventId: '10-0' });
+    await vi.waitFor(() => expect(a.client.status).toBe('open'));
+    h.send('11-0', 11);
+    const b = tab(origin, { fetch: h.fetch, lastEventId: '9-0' });
+    await vi.waitFor(() => expect(h.calls).toHaveLength(2));
+    for (const n of [10, 11, 12]) h.send(`${n}-0`, n);
+    await vi.waitFor(() => expect(b.got).toEqual(['10-0', '11-0', '12-0']));
+    const c = tab(origin, { fetch: h.fetch, lastEventId: '5-0' });
+    await vi.waitFor(() => expect(h.calls).toHaveLength(3));
+    expect(h.calls[2]!.headers['Last-Event-ID']).toBe('5-0');
+    for (const n of [6, 7, 8, 9, 10, 11, 12, 13]) h.send(`${n}-0`, n);
+    await vi.waitFor(() => expect(c.got).toEqual(['6-0', '7-0', '8-0', '9-0', '10-0', '11-0', '12-0', '13-0']));
+    await vi.waitFor(() => expect(b.got).toEqual(['10-0', '11-0', '12-0', '13-0']));
+    expect(a.got).toEqual(['11-0', '12-0', '13-0']);
+    for (const t of [a, b, c]) t.client.close();
+
+    // The same for tabs that have not received anything yet: their resume point counts.
+    const origin2 = new FakeOrigin();
+    const h2 = hub();
+    const d = tab(origin2, { fetch: h2.fetch, lastEventId: '9-0' });
+    await vi.waitFor(() => expect(d.client.status).toBe('open'));
+    const e = tab(origin2, { fetch: h2.fetch, lastEventId: '9-0' });
+    await vi.waitFor(() => expect(e.client.status).toBe('open'));
+    const f = tab(origin2, { fetch: h2.fetch, lastEventId: '5-0' });
+    await vi.waitFor(() => expect(h2.calls).toHaveLength(2));
+    for (const n of [6, 7, 8, 9, 10]) h2.send(`${n}-0`, n);
+    await vi.waitFor(() => expect(f.got).toEqual(['6-0', '7-0', '8-0', '9-0', '10-0']));
+    await vi.waitFor(() => expect(e.got).toEqual(['10-0']));
+    expect(d.got).toEqual(['10-0']);
+    for (const t of [d, e, f]) t.client.close();
+  });
+
   it('after a rewind, history-lost reaches only the tab that was behind', async () => {
     const origin = new FakeOrigin();
     const h = hub();
