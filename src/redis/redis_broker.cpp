@@ -31,7 +31,8 @@ constexpr auto kReadyWindow = 3s;
 constexpr auto kIdWarningEvery = 10s;
 /// Live messages held during a gap fill before giving up on order (memory bound).
 constexpr std::size_t kMaxHeld = 100000;
-/// publish.lua calls outstanding at once: one being run while the next burst is sent.
+/// publish.lua calls outstanding at once. One: a burst that arrives meanwhile goes as one
+/// call (measured: 2 or 4 in flight batch less and publish no faster, docs/performance.md).
 constexpr std::size_t kMaxInFlight = 1;
 /// Events per group commit, at most (bounds one script's run time and argument size).
 constexpr std::size_t kMaxEventsPerCommit = 256;
