@@ -92,6 +92,8 @@ class Server:
         self.env.update(env or {})
         self.args = list(args)
         self.proc = None
+        self.served = False  # answered /healthz once: it must also exit cleanly
+        self.killed = False  # stopped on purpose with SIGKILL: no exit code to check
         self.log = tempfile.NamedTemporaryFile(prefix="ssecast-", suffix=".log", delete=False,
                                                dir=RUN_DIR)
 
@@ -110,9 +112,10 @@ class Server:
         if self.proc.poll() is not None:
             raise AssertionError(f"ssecast exited with {self.proc.returncode}:\n{self.logs()}")
         try:
-            return requests.get(self.url + "/healthz", timeout=1).status_code == 200
+            self.served = requests.get(self.url + "/healthz", timeout=1).status_code == 200
         except requests.RequestException:
             return False
+        return self.served
 
     def logs(self) -> str:
         return Path(self.log.name).read_text(errors="replace")
@@ -129,7 +132,17 @@ class Server:
             self.proc.wait(timeout=5)
             raise AssertionError("ssecast did not exit after SIGTERM")
 
+    def stop_clean(self):
+        """stop(), then fails the test unless a server that served exited with 0: a crash,
+        a sanitizer report or a leak at shutdown must not pass silently."""
+        rc = self.stop()
+        if self.served and not self.killed and rc not in (0, None):
+            tail = "\n".join(self.logs().splitlines()[-30:])
+            raise AssertionError(f"ssecast on {self.url} exited with {rc}:\n{tail}")
+        return rc
+
     def kill(self):
+        self.killed = True
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=5)
@@ -308,7 +321,7 @@ class RedisServer:
 def server():
     s = Server().start()
     yield s
-    s.stop()
+    s.stop_clean()
 
 
 @pytest.fixture
@@ -321,8 +334,13 @@ def make_server():
         return s
 
     yield factory
+    failures = []
     for s in started:
-        s.stop()
+        try:
+            s.stop_clean()
+        except AssertionError as e:
+            failures.append(str(e))
+    assert not failures, "\n".join(failures)
 
 
 @pytest.fixture

@@ -65,9 +65,15 @@ class Cluster:
         return r.json()
 
     def stop(self):
+        """Stops everything; fails when an instance that served exited uncleanly."""
+        failures = []
         for s in self.servers:
-            s.stop()
+            try:
+                s.stop_clean()
+            except AssertionError as e:
+                failures.append(str(e))
         self.redis.stop()
+        assert not failures, "\n".join(failures)
 
 
 @pytest.fixture
