@@ -6,6 +6,7 @@
 #include "app/systemd_notify.hpp"
 #include "app/version.hpp"
 #include "auth/authenticator.hpp"
+#include "auth/jwks_source.hpp"
 #include "config/endpoints.hpp"
 #include "http/event_stream.hpp"
 #include "http/server_context.hpp"
@@ -191,7 +192,20 @@ int run_server(const config::Config& cfg_in) {
     const unsigned shard_count =
         cfg.http.threads > 0 ? cfg.http.threads : std::max(1u, std::thread::hardware_concurrency());
     metrics::Metrics metrics(shard_count);
-    auth::Authenticator authenticator(cfg.auth, cfg.anonymous_allowed(), SystemClock::instance());
+    // SPEC §Keys: public keys are ready before the first request; a JWKS endpoint that does
+    // not answer in time leaves the set empty (those tokens are 401) and is asked again on
+    // the first unknown kid, off the event loops.
+    auth::KeySet keys;
+    if (!cfg.auth.jwks_file.empty()) {
+        auth::load_jwks_file(cfg.auth.jwks_file, keys);
+    }
+    std::unique_ptr<auth::JwksFetcher> jwks_fetcher;
+    if (!cfg.auth.jwks_url.empty()) {
+        jwks_fetcher = std::make_unique<auth::JwksFetcher>(cfg.auth, keys);
+        jwks_fetcher->wait_first();
+    }
+    auth::Authenticator authenticator(cfg.auth, cfg.anonymous_allowed(), SystemClock::instance(),
+                                      &keys);
     auto proxies = http::TrustedProxies::parse(cfg.http.trusted_proxies);
     if (!proxies) {
         throw std::runtime_error("http.trusted_proxies: invalid CIDR");
@@ -216,6 +230,11 @@ int run_server(const config::Config& cfg_in) {
                             .proxies = *proxies,
                             .instance_id = instance_id};
     ctx.demo_publish_key = demo_key;
+    if (jwks_fetcher) {
+        ctx.refresh_keys = [f = jwks_fetcher.get()](std::function<void()> done) {
+            f->refresh(std::move(done));
+        };
+    }
     ctx.admin_files = admin::AdminFiles(find_admin_dir(cfg.http.admin_dir));
     if (backends.ready) {
         ctx.ready = backends.ready;
@@ -319,6 +338,7 @@ int run_server(const config::Config& cfg_in) {
     for (auto& t : threads) {
         t.join();
     }
+    jwks_fetcher.reset(); // its pending callbacks post to the shards: stop it before them
     backends.broker->stop();
     spdlog::info("drained; exiting");
     return exit_code;

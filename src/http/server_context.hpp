@@ -58,6 +58,9 @@ struct ServerContext {
     /// Shown pre-filled on the demo page to loopback visitors only; "" = none.
     std::string demo_publish_key{};
     admin::AdminFiles admin_files{}; ///< built admin UI (index.html + assets/)
+    /// Refetches auth.jwks_url (rate-limited by the fetcher) and calls its argument once when
+    /// done, on any thread; null without a jwks_url.
+    std::function<void(std::function<void()>)> refresh_keys{};
 };
 
 } // namespace ssecast::http

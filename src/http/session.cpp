@@ -3,6 +3,7 @@
 // parser (compile cost: STACK.md).
 #include "http/session.hpp"
 
+#include "http/async_bridge.hpp"
 #include "http/error_reply.hpp"
 #include "http/event_stream.hpp"
 #include "http/routes.hpp"
@@ -160,8 +161,18 @@ net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, 
             co_return error_reply(errc::unauthorized, "Admin token required.");
         }
     } else {
-        if (auto f = parse_subscribe(req, ctx.auth, ctx.cfg.sse.max_topics, sub)) {
-            co_return error_reply(f->code, f->message);
+        auto f = parse_subscribe(req, ctx.auth, ctx.cfg.sse.max_topics, sub);
+        if (f && f->code == errc::unknown_key && ctx.refresh_keys) {
+            // SPEC §Keys: an unknown kid may be a rotated key; refetch (at most once per
+            // jwks_min_refresh_seconds) without blocking this loop, then check once more.
+            co_await await_callback<bool>(
+                [&](auto done) { ctx.refresh_keys([done]() mutable { done(true); }); });
+            sub = SubscribeRequest();
+            f = parse_subscribe(req, ctx.auth, ctx.cfg.sse.max_topics, sub);
+        }
+        if (f) {
+            co_return error_reply(f->code == errc::unknown_key ? errc::unauthorized : f->code,
+                                  f->message);
         }
         if (auto refused = co_await check_rate_limit(ctx, config::RateLimitEndpoint::sse, sub.who,
                                                      req.client_ip, headers)) {

@@ -18,8 +18,11 @@ std::optional<Failure> parse_subscribe(const Request& req, const auth::Authentic
     }
     auto who = auth.authenticate(creds, req.client_ip);
     if (!who) {
-        return Failure{errc::unauthorized, "A valid token is required (Authorization: Bearer, "
-                                           "access_token or the ssecast_token cookie)."};
+        // unknown_key stays itself, so the session can refresh the JWKS once and ask again;
+        // its reply is the same 401 `unauthorized`.
+        const errc code = who.error() == errc::unknown_key ? errc::unknown_key : errc::unauthorized;
+        return Failure{code, "A valid token is required (Authorization: Bearer, "
+                             "access_token or the ssecast_token cookie)."};
     }
     out.who = std::move(*who);
 

@@ -23,7 +23,8 @@ struct SubscribeRequest {
     std::optional<sse::EventId> resume_from;
 };
 
-/// 401 bad/missing token, 400 bad/missing/too many topics, 403 topic not allowed.
+/// 401 bad/missing token (errc::unknown_key for a JWT whose kid no key set has), 400
+/// bad/missing/too many topics, 403 topic not allowed.
 std::optional<Failure> parse_subscribe(const Request& req, const auth::Authenticator& auth,
                                        std::size_t max_topics, SubscribeRequest& out);
 
