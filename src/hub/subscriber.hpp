@@ -83,6 +83,23 @@ class Subscriber {
     bool closed() const noexcept { return closed_; }
     errc close_reason() const noexcept { return close_reason_; }
 
+    /// Ends the stream after `last` (`ssecast.token-expired`, `ssecast.disconnected`): no
+    /// event is queued or replayed from now on, held live events are dropped, `last` goes
+    /// after what is already queued (outside the queue limit), and the writer calls
+    /// close(reason) once the queue is empty (ending() tells it). A stuck writer is still
+    /// cut by the shard's sweep. Does nothing on a closed or already ending stream.
+    void finish(EventPtr last, errc reason);
+    bool ending() const noexcept { return ending_; }
+    errc end_reason() const noexcept { return end_reason_; }
+
+    /// SPEC §Expiry on open streams: events published at or after `at` are never queued
+    /// (one comparison per offer), and the shard's sweep finishes the stream once `at` has
+    /// passed. nullopt = no expiry.
+    void set_expiry(std::optional<std::chrono::system_clock::time_point> at) { expires_at_ = at; }
+    const std::optional<std::chrono::system_clock::time_point>& expires_at() const noexcept {
+        return expires_at_;
+    }
+
     const std::string& user_id() const noexcept { return user_id_; }
     const std::vector<TopicPattern>& patterns() const noexcept { return patterns_; }
 
@@ -116,6 +133,9 @@ class Subscriber {
     std::optional<sse::EventId> floor_;
     bool closed_ = false;
     errc close_reason_ = errc::ok;
+    bool ending_ = false;
+    errc end_reason_ = errc::ok;
+    std::optional<std::chrono::system_clock::time_point> expires_at_;
 };
 
 } // namespace ssecast::hub
