@@ -230,6 +230,28 @@ int run_server(const config::Config& cfg_in) {
                             .proxies = *proxies,
                             .instance_id = instance_id};
     ctx.demo_publish_key = demo_key;
+    // SPEC §POST /api/admin/disconnect: an order (from this instance or, in redis mode, any)
+    // runs on every shard; the answer is the sum.
+    backends.control->start([&shards, instance_id](const broker::DisconnectOrder& order,
+                                                   std::function<void(std::size_t)> done) {
+        struct Tally {
+            std::atomic<std::size_t> left{0};
+            std::atomic<std::size_t> total{0};
+            std::function<void(std::size_t)> done;
+        };
+        auto tally = std::make_shared<Tally>();
+        tally->left = shards.size();
+        tally->done = std::move(done);
+        for (auto& s : shards) {
+            net::post(s->ioc, [tally, order, shard = s.get(), instance_id] {
+                tally->total += http::disconnect_streams(*shard, order, instance_id);
+                if (tally->left.fetch_sub(1) == 1) {
+                    tally->done(tally->total.load());
+                }
+            });
+        }
+    });
+    ctx.control = backends.control.get();
     if (jwks_fetcher) {
         ctx.refresh_keys = [f = jwks_fetcher.get()](std::function<void()> done) {
             f->refresh(std::move(done));

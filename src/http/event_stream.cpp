@@ -21,6 +21,7 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <memory>
 
 namespace ssecast::http {
@@ -222,7 +223,48 @@ const hub::EventPtr& token_expired_frame() {
     }();
     return frame;
 }
+
+const hub::EventPtr& disconnected_frame() {
+    static const hub::EventPtr frame = [] {
+        auto e = std::make_shared<hub::Event>();
+        e->type = "ssecast.disconnected";
+        e->frame = sse::encode_event("", e->type, "{}");
+        return e;
+    }();
+    return frame;
+}
 } // namespace
+
+std::size_t disconnect_streams(Shard& shard, const broker::DisconnectOrder& order,
+                               std::string_view instance_id) {
+    std::uint64_t connection = 0;
+    if (!order.connection.empty()) {
+        // Only this instance's records: "<instance_id>:<n>".
+        const std::string_view c = order.connection;
+        if (c.size() <= instance_id.size() + 1 || !c.starts_with(instance_id) ||
+            c[instance_id.size()] != ':') {
+            return 0;
+        }
+        const std::string_view n = c.substr(instance_id.size() + 1);
+        const auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), connection);
+        if (ec != std::errc() || end != n.data() + n.size() || connection == 0) {
+            return 0;
+        }
+    }
+    std::vector<hub::Subscriber*> matched;
+    shard.hub.for_each([&](hub::Subscriber& s) {
+        const bool hit = connection != 0 ? s.connection_id == connection
+                                         : !order.user.empty() && s.user_id() == order.user;
+        if (hit && !s.ending() && !s.closed()) {
+            matched.push_back(&s);
+        }
+    });
+    // finish() may write and close, never remove from the hub: the pointers hold.
+    for (auto* s : matched) {
+        s->finish(disconnected_frame(), errc::forbidden);
+    }
+    return matched.size();
+}
 
 void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
                    std::chrono::steady_clock::duration stuck_after) {
@@ -343,6 +385,7 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
                         [st_raw = st.get()]() { on_wake(*st_raw); });
     st->sub = &sub;
     sub.set_expiry(req.who.expires_at);
+    sub.connection_id = conn.id;
     // SPEC §Resume: register first, then read history, so nothing falls in between.
     const bool resuming = req.last_event_id.has_value();
     if (resuming) {

@@ -3,6 +3,7 @@
 #include "http/routes.hpp"
 
 #include "admin/monitor.hpp"
+#include "http/admin_disconnect.hpp"
 #include "http/async_bridge.hpp"
 #include "http/error_reply.hpp"
 #include "http/publish_request.hpp"
@@ -161,6 +162,12 @@ net::awaitable<Response> handle_request(const Request& req, ServerContext& ctx) 
             co_return error_reply(errc::method_not_allowed, "Use POST /publish.");
         }
         co_return co_await publish(req, ctx);
+    }
+    if (path == "/api/admin/disconnect") {
+        if (req.method != "POST") {
+            co_return error_reply(errc::method_not_allowed, "Use POST /api/admin/disconnect.");
+        }
+        co_return co_await admin_disconnect(req, ctx);
     }
     if (req.method != "GET" && req.method != "HEAD") {
         co_return error_reply(errc::method_not_allowed);

@@ -6,6 +6,7 @@
 #include "admin/admin_files.hpp"
 #include "auth/authenticator.hpp"
 #include "broker/broker.hpp"
+#include "broker/control.hpp"
 #include "config/config.hpp"
 #include "http/client_ip.hpp"
 #include "http/cors.hpp"
@@ -61,6 +62,8 @@ struct ServerContext {
     /// Refetches auth.jwks_url (rate-limited by the fetcher) and calls its argument once when
     /// done, on any thread; null without a jwks_url.
     std::function<void(std::function<void()>)> refresh_keys{};
+    /// Admin orders to every instance and the block list (set by App before serving).
+    broker::Control* control = nullptr;
 };
 
 } // namespace ssecast::http

@@ -174,6 +174,10 @@ net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, 
             co_return error_reply(f->code == errc::unknown_key ? errc::unauthorized : f->code,
                                   f->message);
         }
+        if (ctx.control != nullptr && ctx.control->blocked(sub.who.user_id)) {
+            co_return error_reply(errc::blocked, "This user was disconnected by an admin and "
+                                                 "may not subscribe again yet.");
+        }
         if (auto refused = co_await check_rate_limit(ctx, config::RateLimitEndpoint::sse, sub.who,
                                                      req.client_ip, headers)) {
             auto res = error_reply(refused->code, refused->message);

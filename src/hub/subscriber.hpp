@@ -105,6 +105,8 @@ class Subscriber {
 
     /// Used by Hub to deliver an event once even when several patterns match it.
     std::uint64_t dispatch_stamp = 0;
+    /// The registry's id of this stream (registry::ConnectionInfo::id), for admin orders.
+    std::uint64_t connection_id = 0;
     /// Set by the writer when frames start waiting for socket space, cleared whenever the
     /// socket takes bytes (zero otherwise), so the shard's sweep can cut a peer that
     /// stopped reading.
