@@ -252,6 +252,11 @@ int run_server(const config::Config& cfg_in) {
         }
     });
     ctx.control = backends.control.get();
+    std::unique_ptr<http::ConnectHook> hook;
+    if (!cfg.auth.connect_url.empty()) {
+        hook = std::make_unique<http::ConnectHook>(cfg.auth);
+        ctx.hook = hook.get();
+    }
     if (jwks_fetcher) {
         ctx.refresh_keys = [f = jwks_fetcher.get()](std::function<void()> done) {
             f->refresh(std::move(done));

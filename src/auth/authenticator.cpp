@@ -132,7 +132,7 @@ bool read_time(const boost::json::object& claims, std::string_view name,
 /// finding 8).
 constexpr std::array<std::string_view, 2> kReservedSubjectPrefixes = {"anon:", "publish-key:"};
 
-bool valid_subject(std::string_view sub) {
+bool subject_ok(std::string_view sub) {
     return !sub.empty() && sub.size() <= kMaxSubjectBytes &&
            std::none_of(kReservedSubjectPrefixes.begin(), kReservedSubjectPrefixes.end(),
                         [&](std::string_view p) { return sub.starts_with(p); }) &&
@@ -184,7 +184,7 @@ result<Identity> identity_from_claims(const boost::json::object& claims,
                 std::chrono::duration<double>(*exp)));
     }
     const auto* sub = claims.if_contains("sub");
-    if (!sub || !sub->is_string() || !valid_subject(sub->get_string())) {
+    if (!sub || !sub->is_string() || !subject_ok(sub->get_string())) {
         return errc::unauthorized;
     }
     id.user_id = std::string(sub->get_string());
@@ -298,6 +298,10 @@ bool Authenticator::is_admin(std::string_view authorization) const {
     return id && id->admin;
 }
 
+bool Authenticator::valid_subject(std::string_view sub) {
+    return subject_ok(sub);
+}
+
 bool Authenticator::may_subscribe(const Identity& who, const hub::TopicPattern& requested) {
     if (!who.subscribe) {
         return true;
@@ -315,7 +319,7 @@ bool Authenticator::may_publish(const Identity& who, std::string_view topic) {
 }
 
 result<std::string> Authenticator::mint(const TokenClaims& claims) const {
-    if (cfg_.jwt_secret.empty() || !valid_subject(claims.sub)) {
+    if (cfg_.jwt_secret.empty() || !subject_ok(claims.sub)) {
         return errc::bad_request;
     }
     for (const auto* list : {&claims.subscribe, &claims.publish}) {

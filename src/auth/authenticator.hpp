@@ -84,6 +84,10 @@ class Authenticator {
     /// May `who` publish to the exact `topic`?
     static bool may_publish(const Identity& who, std::string_view topic);
 
+    /// A user id ssecast accepts (JWT `sub`, connect hook `user`): 1..256 bytes, no control
+    /// characters, not starting with "anon:" or "publish-key:".
+    static bool valid_subject(std::string_view sub);
+
     /// Mints an HS256 JWT with the configured secret; errc::bad_request without a secret.
     result<std::string> mint(const TokenClaims& claims) const;
 

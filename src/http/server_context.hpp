@@ -9,6 +9,7 @@
 #include "broker/control.hpp"
 #include "config/config.hpp"
 #include "http/client_ip.hpp"
+#include "http/connect_hook.hpp"
 #include "http/cors.hpp"
 #include "hub/hub.hpp"
 #include "hub/inbox.hpp"
@@ -64,6 +65,8 @@ struct ServerContext {
     std::function<void(std::function<void()>)> refresh_keys{};
     /// Admin orders to every instance and the block list (set by App before serving).
     broker::Control* control = nullptr;
+    /// auth.connect_url's client; null without a hook.
+    ConnectHook* hook = nullptr;
 };
 
 } // namespace ssecast::http

@@ -161,14 +161,34 @@ net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, 
             co_return error_reply(errc::unauthorized, "Admin token required.");
         }
     } else {
-        auto f = parse_subscribe(req, ctx.auth, ctx.cfg.sse.max_topics, sub);
+        // SPEC §Connect hook: with auth.connect_url the application decides who this is;
+        // its answer is then checked exactly like a token's claims.
+        std::optional<auth::Identity> hooked;
+        if (ctx.hook != nullptr) {
+            auto who = co_await ctx.hook->authorize(req);
+            if (!who) {
+                const errc e = static_cast<errc>(who.error().value());
+                auto res = error_reply(e, e == errc::auth_unavailable
+                                              ? "The application's authorisation check did "
+                                                "not answer; retry later."
+                                              : "");
+                if (e == errc::auth_unavailable) {
+                    res.headers.emplace_back("Retry-After", "2");
+                }
+                co_return res;
+            }
+            hooked = std::move(*who);
+        }
+        auto f = parse_subscribe(req, ctx.auth, ctx.cfg.sse.max_topics, sub,
+                                 hooked ? &*hooked : nullptr);
         if (f && f->code == errc::unknown_key && ctx.refresh_keys) {
             // SPEC §Keys: an unknown kid may be a rotated key; refetch (at most once per
             // jwks_min_refresh_seconds) without blocking this loop, then check once more.
             co_await await_callback<bool>(
                 [&](auto done) { ctx.refresh_keys([done]() mutable { done(true); }); });
             sub = SubscribeRequest();
-            f = parse_subscribe(req, ctx.auth, ctx.cfg.sse.max_topics, sub);
+            f = parse_subscribe(req, ctx.auth, ctx.cfg.sse.max_topics, sub,
+                                hooked ? &*hooked : nullptr);
         }
         if (f) {
             co_return error_reply(f->code == errc::unknown_key ? errc::unauthorized : f->code,
