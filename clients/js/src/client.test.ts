@@ -171,6 +171,48 @@ describe('SSEClient', () => {
     }
   });
 
+  it('on ssecast.token-expired asks the token function again and resumes at once', async () => {
+    const streams: FakeStream[] = [];
+    const { fetch, calls, timers } = setup((c) => {
+      const r = sseResponse(c);
+      streams.push(r.stream);
+      return r.response;
+    });
+    let n = 0;
+    const client = new SSEClient({ url: 'http://hub.test', topics: ['t'], fetch, timers: timers.api, token: () => `tok${++n}` });
+    const types: string[] = [];
+    client.onEvent((e) => types.push(e.type));
+    client.connect();
+    await settle();
+    streams[0]!.push('retry: 3000\nid: 7-0\ndata: a\n\nevent: ssecast.token-expired\ndata: {}\n\n');
+    streams[0]!.end();
+    await settle();
+    expect(timers.delays.at(-1)).toBe(250); // not the 3 s retry nor a backoff
+    timers.fire((ms) => ms === 250);
+    await settle();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.headers['Authorization']).toBe('Bearer tok2');
+    expect(calls[1]!.headers['Last-Event-ID']).toBe('7-0');
+    expect(types).toEqual(['message', 'ssecast.token-expired']);
+    client.close();
+  });
+
+  it('answers one 401 with a new token from the token function; a second 401 is fatal', async () => {
+    const { fetch, calls, timers } = setup(() => jsonResponse(401, { error: 'unauthorized', message: 'expired' }));
+    let n = 0;
+    const client = new SSEClient({ url: 'http://hub.test', topics: ['t'], fetch, timers: timers.api, token: async () => `tok${++n}` });
+    const errors: SSEError[] = [];
+    client.onError((e) => errors.push(e));
+    client.connect();
+    await settle();
+    timers.fire((ms) => ms === 250);
+    await settle();
+    expect(calls.map((c) => c.headers['Authorization'])).toEqual(['Bearer tok1', 'Bearer tok2']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(SSEAuthError);
+    expect(client.status).toBe('closed');
+  });
+
   it('reports ssecast.history-lost as an event and through onHistoryLost', async () => {
     let stream!: FakeStream;
     const { fetch, timers } = setup((c) => {

@@ -14,6 +14,7 @@ import {
 } from './errors.js';
 import {
   HISTORY_LOST_EVENT,
+  TOKEN_EXPIRED_EVENT,
   defaultTimers,
   type ConnectionStatus,
   type HistoryLostInfo,
@@ -30,7 +31,7 @@ export type EventMap = Record<string, unknown>;
 type Attempt =
   | { kind: 'stop' }
   | { kind: 'fatal'; error: SSEError }
-  | { kind: 'retry'; retryAfterMs?: number; healthy: boolean };
+  | { kind: 'retry'; retryAfterMs?: number; healthy: boolean; now?: boolean };
 
 const ANY = '*';
 
@@ -58,6 +59,10 @@ export class SSEClient<E extends EventMap = EventMap> {
   #started = false;
   #closed = false;
   #everOpened = false;
+  /** The token ran out (token-expired, or a 401 with a token function): reconnect at once. */
+  #refreshNow = false;
+  /** A 401 was already answered by asking for a new token; a second one is fatal. */
+  #authRetried = false;
   #abort: AbortController | undefined;
   #sleepTimer: unknown;
   #wake: (() => void) | undefined;
@@ -177,6 +182,14 @@ export class SSEClient<E extends EventMap = EventMap> {
         return;
       }
       if (result.healthy) attempt = 0;
+      if (this.#refreshNow || (result.kind === 'retry' && result.now)) {
+        // SPEC §Client token refresh: a fresh token (the token function is asked again on
+        // the next attempt) and Last-Event-ID resume, no backoff.
+        this.#refreshNow = false;
+        this.#setStatus('reconnecting');
+        await this.#sleep(this.#opts.minDelayMs ?? 250); // a floor, so nothing can spin
+        continue;
+      }
       const delay = reconnectDelay({
         attempt,
         backoff: this.#opts.backoff ?? {},
@@ -224,6 +237,11 @@ export class SSEClient<E extends EventMap = EventMap> {
 
     if (res.status !== 200) {
       const body = await readErrorBody(res);
+      if (res.status === 401 && typeof this.#opts.token === 'function' && !this.#authRetried) {
+        // The token may have expired between two connections: ask for a new one, once.
+        this.#authRetried = true;
+        return { kind: 'retry', healthy: false, now: true };
+      }
       if (res.status === 401 || res.status === 403) return { kind: 'fatal', error: new SSEAuthError(res.status, body) };
       const retryAfterMs = parseRetryAfter(res.headers.get('Retry-After'), this.#now());
       const retryable = res.status >= 500 || res.status === 429 || res.status === 408 || res.status === 425;
@@ -240,6 +258,7 @@ export class SSEClient<E extends EventMap = EventMap> {
     }
 
     this.#everOpened = true;
+    this.#authRetried = false;
     this.#setStatus('open');
     return this.#readStream(res.body, abort);
   }
@@ -369,6 +388,7 @@ export class SSEClient<E extends EventMap = EventMap> {
     if (msg.id !== undefined) this.#lastEventId = msg.id === '' ? undefined : msg.id;
     const event: SSEEvent<unknown> = { type, data: this.#parse(msg.data, type), timestamp: this.#now() };
     if (msg.id) event.id = msg.id;
+    if (type === TOKEN_EXPIRED_EVENT) this.#refreshNow = true;
     if (type === HISTORY_LOST_EVENT) {
       const d = event.data as Partial<HistoryLostInfo> | null;
       const info: HistoryLostInfo = { lastEventId: typeof d?.lastEventId === 'string' ? d.lastEventId : '' };

@@ -7,6 +7,7 @@ export { compareEventIds, maxEventId, parseEventId } from './event-id.js';
 export { SSEError, SSEHttpError, SSEAuthError, SSENetworkError, SSEProtocolError, type HubErrorBody } from './errors.js';
 export {
   HISTORY_LOST_EVENT,
+  TOKEN_EXPIRED_EVENT,
   type BackoffOptions,
   type CachedEvent,
   type ConnectionStatus,

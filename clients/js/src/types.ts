@@ -29,6 +29,8 @@ export interface HistoryLostInfo {
 
 /** Name of the special event sent when resume history does not reach back far enough. */
 export const HISTORY_LOST_EVENT = 'ssecast.history-lost';
+/** SPEC §Expiry on open streams: the token ended; the stream closes right after it. */
+export const TOKEN_EXPIRED_EVENT = 'ssecast.token-expired';
 
 /** Injectable timers (tests pass fakes). Defaults to the global setTimeout/clearTimeout. */
 export interface TimerApi {
