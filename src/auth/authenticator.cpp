@@ -178,7 +178,9 @@ result<Identity> identity_from_claims(const boost::json::object& claims,
         return errc::unauthorized;
     }
     Identity id;
-    if (exp) {
+    // Past year 2262 a nanosecond system_clock overflows; such an exp is "never" anyway.
+    constexpr double kLatestExpiry = 9.0e9;
+    if (exp && *exp < kLatestExpiry) {
         id.expires_at = std::chrono::system_clock::time_point(
             std::chrono::duration_cast<std::chrono::system_clock::duration>(
                 std::chrono::duration<double>(*exp)));

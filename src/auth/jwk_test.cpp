@@ -184,6 +184,10 @@ TEST_F(JwkTest, ExpiryIsReadIntoTheIdentity) {
     EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(id->expires_at->time_since_epoch()),
               now + 30s);
     EXPECT_FALSE(check(ed_->sign(R"({"sub":"u"})"))->expires_at);
+    // Far-future exp (beyond what the clock can hold) is accepted as "never", not overflowed.
+    const auto far = check(ed_->sign(R"({"sub":"u","exp":1e300})"));
+    ASSERT_TRUE(far);
+    EXPECT_FALSE(far->expires_at);
 }
 
 TEST(Jwks, BadKeysAreSkippedWithAReasonAndGoodOnesKept) {

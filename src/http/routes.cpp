@@ -51,6 +51,12 @@ net::awaitable<Response> publish(const Request& req, ServerContext& ctx) {
         co_return error_reply(errc::draining);
     }
     auto who = ctx.auth.authenticate_publisher(req.header("authorization"));
+    if (!who && who.error() == errc::unknown_key && ctx.refresh_keys) {
+        // SPEC §Keys: as on subscribe, one JWKS refetch for an unknown kid, then once more.
+        co_await await_callback<bool>(
+            [&](auto done) { ctx.refresh_keys([done]() mutable { done(true); }); });
+        who = ctx.auth.authenticate_publisher(req.header("authorization"));
+    }
     if (!who) {
         ctx.metrics.global().publish_rejected++;
         co_return error_reply(errc::unauthorized,

@@ -217,3 +217,15 @@ def test_issuer_and_audience(make_server, keys, tmp_path):
     # The issuer rule applies to HS256 tokens too.
     assert status(srv, make_token("h")) == 401
     assert status(srv, make_token("h", iss="https://id.example", aud="ssecast")) == 200
+
+
+def test_publish_with_a_rotated_key_refetches_too(make_server, keys, jwks):
+    old, new = keys["EdDSA"], Key("EdDSA", "eddsa-2")
+    jwks.keys = [old.jwk()]
+    srv = make_server(env={"SSECAST_AUTH_JWKS_URL": jwks.url,
+                           "SSECAST_AUTH_JWKS_MIN_REFRESH_SECONDS": "1"}).start()
+    assert srv.publish({"topic": "t", "data": 1}, key=old.token(publish=["t"])).status_code == 200
+    assert srv.publish({"topic": "t", "data": 1}, key=new.token(publish=["t"])).status_code == 401
+    jwks.keys = [old.jwk(), new.jwk()]
+    time.sleep(1.1)
+    assert srv.publish({"topic": "t", "data": 2}, key=new.token(publish=["t"])).status_code == 200
