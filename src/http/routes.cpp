@@ -136,7 +136,8 @@ net::awaitable<std::optional<Failure>> check_rate_limit(ServerContext& ctx,
     co_return std::nullopt;
 }
 
-net::awaitable<std::string> monitor_document(ServerContext& ctx, std::size_t limit) {
+net::awaitable<std::string> monitor_document(ServerContext& ctx, std::size_t limit,
+                                             std::string user) {
     admin::MonitorInput in;
     in.handler = std::string(ctx.broker.name());
     in.instance_id = ctx.instance_id;
@@ -155,6 +156,11 @@ net::awaitable<std::string> monitor_document(ServerContext& ctx, std::size_t lim
         in.global.instances.push_back({ctx.instance_id, in.local_connections, {}});
     }
     in.local_unique_users = ctx.registry.local_unique_users();
+    if (!user.empty()) {
+        auto conns = co_await await_callback<result<std::vector<registry::ConnectionRecord>>>(
+            [&](auto done) { ctx.registry.connections_of(user, limit, std::move(done)); });
+        in.connections = conns ? std::move(*conns) : std::vector<registry::ConnectionRecord>{};
+    }
     co_return admin::render_monitor(in);
 }
 
@@ -197,7 +203,8 @@ net::awaitable<Response> handle_request(const Request& req, ServerContext& ctx) 
         if (!is_admin_request(req, ctx)) {
             co_return error_reply(errc::unauthorized, "Admin token required.");
         }
-        auto res = json_reply(200, co_await monitor_document(ctx, limit_param(req)));
+        auto res = json_reply(
+            200, co_await monitor_document(ctx, limit_param(req), std::string(req.param("user"))));
         res.headers.emplace_back("Cache-Control", "no-store");
         co_return res;
     }

@@ -48,12 +48,26 @@ def test_disconnect_a_user_ends_only_its_streams(make_server):
     alice.close()
 
 
-def test_disconnect_one_connection(make_server):
+def monitor_connections(srv, user):
+    r = srv.admin(f"/api/admin/sse-monitor?user={user}")
+    assert r.status_code == 200, r.text
+    return r.json()["connections"]
+
+
+def test_disconnect_one_connection_named_by_the_monitor(make_server):
     srv = make_server(env={"SSECAST_REDIS_INSTANCE_ID": "solo"}).start()
-    first, second = stream(srv, "bob"), stream(srv, "bob")
-    # Connection ids are "<instance id>:<n>", n counting accepted streams from 1.
-    assert disconnect(srv, {"connection": "solo:1"}).json() == {"disconnected": 1}
+    first = srv.subscribe("news", "orders/*",
+                          headers={"Authorization": f"Bearer {make_token('bob')}"})
+    second = stream(srv, "bob")
+    stream(srv, "alice").close()
+    conns = monitor_connections(srv, "bob")
+    assert [c["id"] for c in conns] == ["solo:1", "solo:2"]  # oldest first
+    assert conns[0]["userId"] == "bob" and conns[0]["topics"] == ["news", "orders/*"]
+    assert conns[0]["sinceUnixMs"] <= conns[1]["sinceUnixMs"]
+    assert "connections" not in srv.admin().json()  # only when asked for a user
+    assert disconnect(srv, {"connection": conns[0]["id"]}).json() == {"disconnected": 1}
     assert_disconnected(first)
+    wait_until(lambda: [c["id"] for c in monitor_connections(srv, "bob")] == ["solo:2"])
     assert disconnect(srv, {"connection": "other-instance:2"}).json() == {"disconnected": 0}
     srv.publish({"topic": "news", "data": "still"})
     assert second.next_event()["data"] == "still"
@@ -139,12 +153,14 @@ def test_redis_disconnect_and_block_reach_every_instance(pair):
 
 def test_redis_disconnect_one_connection_on_another_instance(pair):
     a, b = pair.servers
-    target, other = stream(b, "bob"), stream(b, "bob")
-    ids = wait_until(lambda: pair.redis.cli("HKEYS", "ssecast:instance:i1:conns").split(),
-                     what="the registry flush")
-    wait_until(lambda: len(pair.redis.cli("HKEYS", "ssecast:instance:i1:conns").split()) == 2)
-    ids = sorted(pair.redis.cli("HKEYS", "ssecast:instance:i1:conns").split(),
-                 key=lambda s: int(s.split(":")[1]))
+    target = stream(b, "bob")
+    time.sleep(0.01)  # a later sinceUnixMs for the second one
+    other = stream(b, "bob")
+    # The monitor of instance i0 lists bob's streams on i1 (from the registry in Redis).
+    conns = wait_until(lambda: len(monitor_connections(a, "bob")) == 2 and
+                       monitor_connections(a, "bob"), what="the registry flush")
+    ids = [c["id"] for c in conns]
+    assert all(i.startswith("i1:") for i in ids)
     assert disconnect(a, {"connection": ids[0]}).json() == {"disconnected": 1}
     assert_disconnected(target)
     b.publish({"topic": "news", "data": "other stays"})
