@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // E2E test page: useSSE with the cache, rendering every event it holds and every error it reported.
-// Query: ?hub=<url>&topic=<t>[&backoffMs=<n>].
+// Query: ?hub=<url>&topic=<t>[&backoffMs=<n>][&tokenUrl=<url>].
 import { createRoot } from 'react-dom/client';
 import { StrictMode, useEffect, useState } from 'react';
 import { useSSE } from '../../src/react/index.js';
@@ -10,12 +10,17 @@ const hub = q.get('hub') ?? '';
 const topic = q.get('topic') ?? 't';
 // ?backoffMs=<n>: small jitter ceilings, so a test can tell "waited for Retry-After" from luck.
 const backoffMs = Number(q.get('backoffMs')) || undefined;
+// ?tokenUrl=<url>: the token function fetches a fresh (short-lived) token there on every
+// connect, as an application's would.
+const tokenUrl = q.get('tokenUrl');
+const token = tokenUrl ? async () => (await fetch(tokenUrl)).text() : undefined;
 
 function App() {
   const { events, status, error } = useSSE<{ n: number }>({
     url: hub,
     topics: [topic],
     enableCache: true,
+    ...(token && { token }),
     ...(backoffMs && { backoff: { initialMs: backoffMs, maxMs: 4 * backoffMs } }),
     cache: { storageKey: 'e2e', maxPerType: 10_000, maxTotal: 10_000 },
   });

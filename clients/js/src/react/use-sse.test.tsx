@@ -46,6 +46,32 @@ describe('useSSE', () => {
     expect(screen.getByTestId('last').textContent).toBe('2-0');
   });
 
+  it('a token function is not a reason to re-subscribe, and its newest version is asked', async () => {
+    const streams: FakeStream[] = [];
+    const f = fakeFetch((c) => {
+      const r = sseResponse(c);
+      streams.push(r.stream);
+      return r.response;
+    });
+    const view = render(<Feed url="http://hub.test" topics={['t']} token={() => 'first'} clientOptions={{ fetch: f.fetch }} />);
+    await act(() => settle());
+    // A new function on every render (an inline arrow): still one stream.
+    view.rerender(<Feed url="http://hub.test" topics={['t']} token={() => 'second'} clientOptions={{ fetch: f.fetch, minDelayMs: 1 }} />);
+    await act(() => settle());
+    expect(f.calls).toHaveLength(1);
+    expect(f.calls[0]!.headers['Authorization']).toBe('Bearer first');
+    // The token expires: the reconnect asks the function of the latest render.
+    await act(async () => {
+      streams[0]!.push('id: 1-0\ndata: {}\n\nevent: ssecast.token-expired\ndata: {}\n\n');
+      streams[0]!.end();
+      await new Promise((r) => setTimeout(r, 400));
+      await settle();
+    });
+    expect(f.calls).toHaveLength(2);
+    expect(f.calls[1]!.headers['Authorization']).toBe('Bearer second');
+    expect(f.calls[1]!.headers['Last-Event-ID']).toBe('1-0');
+  });
+
   it('with enableCache hydrates first, resumes from the newest cached id, and shows nothing twice', async () => {
     const key = 'reload-test';
     const seed = new EventCache({ storageKey: key, eventTarget: null });

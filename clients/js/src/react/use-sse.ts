@@ -11,6 +11,7 @@ import type {
   HistoryLostInfo,
   SSEClientOptions,
   SSEEvent,
+  TokenSource,
   Transport,
 } from '../types.js';
 
@@ -29,7 +30,12 @@ export interface UseSSEOptions<T = unknown> {
   /** Hub base URL, e.g. `https://hub.example.com` ('' = this origin). */
   url: string;
   topics: readonly string[];
-  token?: string | null;
+  /**
+   * A token, or a function asked for one on every (re)connect: with a function, an expired
+   * token (`ssecast.token-expired`, or a 401) is replaced and the stream resumes without a
+   * loss. A new function identity on each render does not reconnect.
+   */
+  token?: TokenSource;
   /** Event types to keep; default every type except the hub's own `ssecast.*` control events. */
   events?: readonly string[];
   /** Hydrate from and persist to an {@link EventCache}; resume from its newest id. */
@@ -66,6 +72,9 @@ const keyOf = (xs: readonly string[] | undefined): string => (xs ? JSON.stringif
  */
 export function useSSE<T = unknown>(options: UseSSEOptions<T>): UseSSEResult<T> {
   const { url, topics, token, events: types, enableCache = false, enabled = true, transport } = options;
+  // A function token is read through `latest`, so only a change of kind or of a string
+  // token re-subscribes.
+  const tokenKey = typeof token === 'function' ? '\u0000function' : (token ?? null);
   const topicsKey = keyOf(topics);
   const typesKey = keyOf(types);
   const maxEvents = options.maxEvents ?? 500;
@@ -127,7 +136,13 @@ export function useSSE<T = unknown>(options: UseSSEOptions<T>): UseSSEResult<T> 
       ...opts.clientOptions,
       url,
       topics,
-      token: token ?? null,
+      token:
+        typeof token === 'function'
+          ? () => {
+              const t = latest.current.token;
+              return typeof t === 'function' ? t() : t;
+            }
+          : (token ?? null),
       ...(transport && { transport }),
       ...(opts.backoff && { backoff: opts.backoff }),
       ...(cache?.getLastEventId() !== undefined && { lastEventId: cache.getLastEventId() }),
@@ -168,7 +183,7 @@ export function useSSE<T = unknown>(options: UseSSEOptions<T>): UseSSEResult<T> 
       cache?.stop();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- topics/types are compared by value
-  }, [enabled, url, topicsKey, token, typesKey, transport, cache, wanted, maxEvents]);
+  }, [enabled, url, topicsKey, tokenKey, typesKey, transport, cache, wanted, maxEvents]);
 
   return { events, lastEvent, status, error };
 }
