@@ -11,6 +11,7 @@
 #include "http/event_stream.hpp"
 #include "http/server_context.hpp"
 #include "http/session.hpp"
+#include "http/stream_endings.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

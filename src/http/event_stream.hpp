@@ -3,7 +3,6 @@
 // live events, heartbeats, slow-consumer cut-off, drain.
 #pragma once
 
-#include "broker/control.hpp"
 #include "http/server_context.hpp"
 #include "http/subscribe_request.hpp"
 
@@ -35,12 +34,5 @@ stream_stats(boost::asio::ip::tcp::socket socket, Headers extra, ServerContext& 
 /// vanished). Call on the shard's thread.
 void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
                    std::chrono::steady_clock::duration stuck_after);
-
-/// SPEC §POST /api/admin/disconnect, on one shard: finishes every stream of `order.user`, or
-/// the stream `order.connection` names when it is "<instance_id>:<n>", with
-/// `event: ssecast.disconnected` (data {}) after what it has queued; returns how many.
-/// Call on the shard's thread.
-std::size_t disconnect_streams(Shard& shard, const broker::DisconnectOrder& order,
-                               std::string_view instance_id);
 
 } // namespace ssecast::http
