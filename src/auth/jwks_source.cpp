@@ -55,8 +55,10 @@ void load_jwks_file(const std::string& path, KeySet& keys) {
 }
 
 JwksFetcher::JwksFetcher(const config::AuthConfig& cfg, KeySet& keys)
-    : cfg_(cfg), keys_(keys), work_(net::make_work_guard(ioc_)), periodic_(ioc_),
-      thread_([this] { ioc_.run(); }) {
+    : cfg_(cfg), keys_(keys),
+      tls_(cfg.jwks_url.starts_with("https://") ? outbound::TlsClient::create(cfg.tls_ca_file)
+                                                : nullptr),
+      work_(net::make_work_guard(ioc_)), periodic_(ioc_), thread_([this] { ioc_.run(); }) {
     net::post(ioc_, [this] {
         start_fetch();
         arm_periodic();
@@ -116,7 +118,7 @@ void JwksFetcher::start_fetch() {
         return;
     }
     outbound::HttpCall call{
-        .to = std::move(*to), .headers = {{"Accept", "application/json"}}, .body = {}};
+        .to = std::move(*to), .headers = {{"Accept", "application/json"}}, .body = {}, .tls = tls_};
     net::co_spawn(
         ioc_,
         [this, call = std::move(call)]() -> net::awaitable<void> {

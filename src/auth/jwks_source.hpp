@@ -6,6 +6,7 @@
 
 #include "auth/key_set.hpp"
 #include "config/config.hpp"
+#include "outbound/http_client.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -31,7 +32,8 @@ void load_jwks_file(const std::string& path, KeySet& keys);
 /// Owns one thread and its io_context; every fetch runs there.
 class JwksFetcher {
   public:
-    /// Starts the thread and the first fetch. `keys` must outlive this object.
+    /// Starts the thread and the first fetch. `keys` must outlive this object. Throws
+    /// std::runtime_error (start-up) when an https URL's CA bundle cannot be loaded.
     JwksFetcher(const config::AuthConfig& cfg, KeySet& keys);
     ~JwksFetcher();
     JwksFetcher(const JwksFetcher&) = delete;
@@ -53,6 +55,7 @@ class JwksFetcher {
 
     const config::AuthConfig cfg_;
     KeySet& keys_;
+    std::shared_ptr<outbound::TlsClient> tls_; ///< null for an http:// URL
     boost::asio::io_context ioc_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     boost::asio::steady_timer periodic_;

@@ -136,17 +136,22 @@ result<RedisEndpoint> parse_redis_url(std::string_view url) {
 }
 
 result<HttpEndpoint> parse_http_url(std::string_view url) {
-    constexpr std::string_view kScheme = "http://";
-    if (!url.starts_with(kScheme)) {
+    HttpEndpoint ep;
+    std::string_view rest;
+    if (url.starts_with("http://")) {
+        rest = url.substr(7);
+    } else if (url.starts_with("https://")) {
+        rest = url.substr(8);
+        ep.tls = true;
+        ep.port = 443;
+    } else {
         return errc::bad_request;
     }
-    std::string_view rest = url.substr(kScheme.size());
     if (std::any_of(rest.begin(), rest.end(), [](char c) {
             return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '#';
         })) {
         return errc::bad_request; // the target goes into a request line verbatim
     }
-    HttpEndpoint ep;
     const auto slash = rest.find_first_of("/?");
     if (slash != std::string_view::npos) {
         ep.target = std::string(rest.substr(slash));

@@ -409,7 +409,7 @@ TEST_F(LoaderTest, ExampleConfigMentionsEveryEnvVariable) {
         }
         ++count;
     }
-    EXPECT_EQ(count, 38 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
+    EXPECT_EQ(count, 39 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
 }
 
 } // namespace

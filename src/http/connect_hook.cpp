@@ -21,8 +21,9 @@ constexpr std::chrono::seconds kWarnEvery{10};
 } // namespace
 
 ConnectHook::ConnectHook(const config::AuthConfig& cfg)
-    : to_(config::parse_http_url(cfg.connect_url).value()), timeout_(cfg.connect_timeout),
-      cache_for_(cfg.connect_cache) {}
+    : to_(config::parse_http_url(cfg.connect_url).value()),
+      tls_(to_.tls ? outbound::TlsClient::create(cfg.tls_ca_file) : nullptr),
+      timeout_(cfg.connect_timeout), cache_for_(cfg.connect_cache) {}
 
 boost::asio::awaitable<result<auth::Identity>> ConnectHook::authorize(const Request& req) {
     boost::json::array topics;
@@ -44,7 +45,8 @@ boost::asio::awaitable<result<auth::Identity>> ConnectHook::authorize(const Requ
     outbound::HttpCall call{.to = to_,
                             .method = "POST",
                             .headers = {{"Content-Type", "application/json"}},
-                            .body = text};
+                            .body = text,
+                            .tls = tls_};
     auto reply = co_await outbound::http_call(std::move(call), timeout_, auth::kMaxHookReplyBytes);
     result<auth::Identity> answer = errc::auth_unavailable;
     std::string why;

@@ -7,6 +7,7 @@
 #include "config/config.hpp"
 #include "config/endpoints.hpp"
 #include "http/request.hpp"
+#include "outbound/http_client.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -20,7 +21,8 @@ namespace ssecast::http {
 /// Thread-safe: every shard calls authorize() on its own loop; the cache is shared.
 class ConnectHook {
   public:
-    /// `cfg.connect_url` must be set (validated at config load).
+    /// `cfg.connect_url` must be set (validated at config load). Throws std::runtime_error
+    /// (start-up) when an https URL's CA bundle cannot be loaded.
     explicit ConnectHook(const config::AuthConfig& cfg);
 
     /// POSTs `{"cookie", "authorization", "ip", "topics"}` (the request's Cookie and
@@ -39,6 +41,7 @@ class ConnectHook {
     };
 
     config::HttpEndpoint to_;
+    std::shared_ptr<outbound::TlsClient> tls_; ///< null for an http:// URL
     std::chrono::milliseconds timeout_;
     std::chrono::seconds cache_for_;
     std::mutex mutex_; // guards cache_ and last_warning_

@@ -49,7 +49,7 @@ class FakeHttpServer:
     (status, body_bytes_or_obj); `mode` switches to "down" (connection closed at once),
     "slow" (answers after `delay` seconds) or "normal". Records every request."""
 
-    def __init__(self, handler):
+    def __init__(self, handler, tls=None):
         self.handler = handler
         self.mode = "normal"
         self.delay = 5.0
@@ -98,7 +98,14 @@ class FakeHttpServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        scheme = "http"
+        if tls:  # (certfile, keyfile): serve https
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def start(self):
@@ -117,8 +124,50 @@ class FakeHttpServer:
 class JwksServer(FakeHttpServer):
     """Serves {"keys": [...]} from `self.keys` (a list of JWK dicts), or `self.raw`."""
 
-    def __init__(self, keys=()):
+    def __init__(self, keys=(), tls=None):
         self.keys = list(keys)
         self.raw = None
         super().__init__(lambda m, p, h, b: (200, self.raw if self.raw is not None
-                                             else {"keys": self.keys}))
+                                             else {"keys": self.keys}), tls=tls)
+
+
+def make_tls_files(directory, names=("127.0.0.1",)):
+    """A throwaway CA and a server certificate for `names` (IPs or DNS names) signed by it.
+    Returns (ca_pem_path, cert_path, key_path)."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.utcnow()
+
+    def cert(subject, issuer, public, signer, ca, sans=()):
+        b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+             .public_key(public).serial_number(x509.random_serial_number())
+             .not_valid_before(now - datetime.timedelta(minutes=5))
+             .not_valid_after(now + datetime.timedelta(days=1))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if sans:
+            b = b.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
+        return b.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ssecast test CA")])
+    ca = cert(ca_name, ca_name, ca_key.public_key(), ca_key, True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    sans = []
+    for n in names:
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(n)))
+        except ValueError:
+            sans.append(x509.DNSName(n))
+    leaf = cert(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]), ca_name,
+                key.public_key(), ca_key, False, sans)
+    paths = [directory / "ca.pem", directory / "server.pem", directory / "server.key"]
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return tuple(str(p) for p in paths)

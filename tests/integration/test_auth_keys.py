@@ -13,7 +13,7 @@ import jwt
 import pytest
 import requests
 
-from auth_support import JwksServer, Key
+from auth_support import JwksServer, Key, make_tls_files
 from conftest import JWT_SECRET, make_token, ssecast_bin, wait_until
 
 
@@ -77,13 +77,41 @@ def test_a_bad_jwks_file_stops_start_up_naming_the_key(tmp_path):
         assert "auth.jwks_file" in out.stderr and needle in out.stderr, out.stderr
 
 
-def test_https_jwks_url_is_refused_at_config_check_with_a_clear_message():
-    out = subprocess.run([ssecast_bin(), "config", "check"],
-                         env={"SSECAST_AUTH_JWKS_URL": "https://issuer.example/jwks"},
+def test_https_jwks_url_with_a_verified_certificate(make_server, keys, tmp_path):
+    ca, cert, key = make_tls_files(tmp_path)
+    jwks = JwksServer([keys["RS256"].jwk()], tls=(cert, key)).start()
+    try:
+        assert jwks.url.startswith("https://127.0.0.1:")
+        srv = make_server(env={"SSECAST_AUTH_JWKS_URL": jwks.url + "/jwks",
+                               "SSECAST_AUTH_TLS_CA_FILE": ca}).start()
+        assert status(srv, keys["RS256"].token()) == 200
+        # Without our CA (the system's CAs only) the certificate is not trusted: no key,
+        # so the same token is refused.
+        other = make_server(env={"SSECAST_AUTH_JWKS_URL": jwks.url + "/jwks"}).start()
+        assert status(other, keys["RS256"].token()) == 401
+        assert "auth.jwks_url: fetch from" in other.logs()
+    finally:
+        jwks.stop()
+
+
+def test_https_certificate_for_another_name_is_refused(make_server, keys, tmp_path):
+    ca, cert, key = make_tls_files(tmp_path, names=("jwks.example.com",))
+    jwks = JwksServer([keys["ES256"].jwk()], tls=(cert, key)).start()
+    try:
+        srv = make_server(env={"SSECAST_AUTH_JWKS_URL": jwks.url,
+                               "SSECAST_AUTH_TLS_CA_FILE": ca}).start()
+        assert status(srv, keys["ES256"].token()) == 401
+    finally:
+        jwks.stop()
+
+
+def test_a_missing_ca_file_stops_start_up_naming_the_key(tmp_path):
+    out = subprocess.run([ssecast_bin(), "serve", "--listen", "127.0.0.1:0"],
+                         env={"SSECAST_AUTH_JWKS_URL": "https://127.0.0.1:1/jwks",
+                              "SSECAST_AUTH_TLS_CA_FILE": str(tmp_path / "missing.pem")},
                          capture_output=True, text=True, timeout=20)
     assert out.returncode != 0
-    text = out.stdout + out.stderr
-    assert "auth.jwks_url" in text and "https is not supported" in text, text
+    assert "auth.tls_ca_file" in out.stderr, out.stderr
 
 
 def test_jwks_url_rotation_while_running(make_server, keys, jwks):

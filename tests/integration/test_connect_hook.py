@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from auth_support import FakeHttpServer
+from auth_support import FakeHttpServer, make_tls_files
 
 
 SESSIONS = {
@@ -151,11 +151,39 @@ def test_expires_in_ends_the_stream_like_exp(hub):
     s.close()
 
 
-def test_https_connect_url_is_refused_at_start(make_server):
-    import subprocess
-    from conftest import ssecast_bin
-    out = subprocess.run([ssecast_bin(), "config", "check"],
-                         env={"SSECAST_AUTH_CONNECT_URL": "https://app.example/sse-auth"},
-                         capture_output=True, text=True, timeout=20)
-    assert out.returncode != 0
-    assert "auth.connect_url" in out.stdout + out.stderr
+def test_https_hook_with_a_verified_certificate(make_server, tmp_path):
+    ca, cert, key = make_tls_files(tmp_path)
+    app = FakeHttpServer(app_handler, tls=(cert, key)).start()
+    try:
+        hub = make_server(env={"SSECAST_AUTH_CONNECT_URL": app.url + "/sse-auth",
+                               "SSECAST_AUTH_TLS_CA_FILE": ca}).start()
+        s = sub(hub, "news", session="good")
+        assert s.status == 200
+        s.close()
+        # An untrusted certificate is a hook that cannot be asked: 503, never a stream.
+        untrusted = make_server(env={"SSECAST_AUTH_CONNECT_URL": app.url + "/sse-auth"}).start()
+        s = sub(untrusted, "news", session="good")
+        assert s.status == 503
+        s.close()
+    finally:
+        app.stop()
+
+
+def test_an_https_hook_that_never_finishes_the_handshake_is_503_in_time(make_server, tmp_path):
+    import socket
+    ca, _, _ = make_tls_files(tmp_path)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # the kernel accepts; nobody ever speaks TLS
+    try:
+        port = silent.getsockname()[1]
+        hub = make_server(env={"SSECAST_AUTH_CONNECT_URL": f"https://127.0.0.1:{port}/x",
+                               "SSECAST_AUTH_CONNECT_TIMEOUT_MS": "500",
+                               "SSECAST_AUTH_TLS_CA_FILE": ca}).start()
+        started = time.monotonic()
+        s = sub(hub, "news", session="good")
+        assert s.status == 503
+        s.close()
+        assert time.monotonic() - started < 3  # the deadline covers the handshake
+    finally:
+        silent.close()
