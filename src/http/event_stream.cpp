@@ -236,6 +236,7 @@ void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
     for (auto* s : expired) {
         s->finish(token_expired_frame(), errc::unauthorized);
     }
+    shard.counters->add(shard.counters->expired, expired.size());
     for (auto* s : stuck) {
         spdlog::warn("cutting stream of {}: a write has been stuck for over {}s", s->user_id(),
                      std::chrono::duration_cast<std::chrono::seconds>(stuck_after).count());

@@ -59,6 +59,7 @@ std::size_t disconnect_streams(Shard& shard, const broker::DisconnectOrder& orde
     for (auto* s : matched) {
         s->finish(disconnected_frame(), errc::forbidden);
     }
+    shard.counters->add(shard.counters->disconnected, matched.size());
     return matched.size();
 }
 

@@ -38,6 +38,7 @@ def test_disconnect_a_user_ends_only_its_streams(make_server):
     assert r.json() == {"disconnected": 2}
     assert_disconnected(bob1)
     assert_disconnected(bob2)
+    assert srv.metric("ssecast_streams_disconnected_total") == 2
     srv.publish({"topic": "news", "data": "after"})
     assert alice.next_event()["data"] == "before"
     assert alice.next_event()["data"] == "after"

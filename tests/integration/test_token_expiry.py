@@ -46,7 +46,9 @@ def check_expiry(publisher, subscriber_srv, token_for):
 
 def test_memory_stream_ends_at_exp_with_token_expired(make_server):
     srv = make_server(env={"SSECAST_SSE_HEARTBEAT_SECONDS": "30"}).start()
+    assert srv.metric("ssecast_streams_expired_total") == 0
     check_expiry(srv, srv, lambda exp: make_token("alice", exp=exp))
+    assert srv.metric("ssecast_streams_expired_total") == 1
 
 
 def test_public_key_token_expiry_ends_the_stream_too(make_server, tmp_path):
