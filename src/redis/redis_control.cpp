@@ -120,12 +120,19 @@ void RedisControl::disconnect(broker::DisconnectOrder order, DisconnectDone done
                           [](result<Reply>) {});
         }
         cmd_->command({"PUBLISH", keys_.control, boost::json::serialize(msg)},
-                      [this, id, done = std::move(done)](result<Reply> r) mutable {
+                      [this, id, order, done = std::move(done)](result<Reply> r) mutable {
                           if (!r || r->is_error()) {
                               done(errc::backend_unavailable);
                               return;
                           }
-                          collect(keys_.control_reply + id, to_int(*r),
+                          const std::int64_t receivers = to_int(*r);
+                          if (receivers == 0) {
+                              // Not even this instance's control subscription heard it (it is
+                              // reconnecting): carry it out here at least.
+                              local_(order, [done = std::move(done)](std::size_t n) { done(n); });
+                              return;
+                          }
+                          collect(keys_.control_reply + id, receivers,
                                   std::chrono::steady_clock::now() + kAnswerWait, std::move(done));
                       });
     });
