@@ -11,7 +11,8 @@ shift || true
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
   targets=(fuzz_sse_encoder fuzz_query fuzz_publish_body fuzz_topic_pattern fuzz_jwt
-           fuzz_config fuzz_client_ip fuzz_admin_path fuzz_redis_message)
+           fuzz_config fuzz_client_ip fuzz_admin_path fuzz_redis_message fuzz_jwks
+           fuzz_hook_reply)
 fi
 build=build/fuzz
 start=$(date +%s)
@@ -40,7 +41,7 @@ for t in "${targets[@]}"; do
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true) # none after an early crash
   printf '%-20s %-5s execs=%-10s exec/s=%-8s cov=%s\n' "$t" "$result" "${execs:-?}" \
     "${rate:-?}" "${cov:-?}"
   if [[ $result == CRASH ]]; then

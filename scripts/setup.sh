@@ -13,9 +13,12 @@ APT_PACKAGES=(
   python3 python3-pytest python3-pytest-timeout python3-requests python3-jwt
   python3-prometheus-client
   libsystemd-dev systemd debhelper python3-yaml
+  libssl-dev python3-cryptography
 )
 # libsystemd-dev: sd_notify (systemd Type=notify); systemd: systemd-analyze verify in the
 # tests; debhelper: the Debian package (debian/); python3-yaml: the compose file's lint.
+# libssl-dev: JWK -> key and signature checks (src/auth/jwk.cpp); python3-cryptography: the
+# tests make RSA/EC/Ed25519 keys and sign tokens with them (test_auth_keys.py).
 # Node.js: keep the one the machine has (Debian's npm package would replace a newer npm).
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   APT_PACKAGES+=(nodejs npm)

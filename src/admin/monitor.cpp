@@ -36,6 +36,21 @@ std::string render_monitor(const MonitorInput& in) {
     doc["events"] = {{"published", in.totals.published},
                      {"delivered", in.totals.delivered},
                      {"dropped", in.totals.dropped}};
+    if (in.connections) {
+        // ?user=<id>: that user's streams, with the ids POST /api/admin/disconnect takes.
+        json::array list;
+        for (const auto& c : *in.connections) {
+            json::array topics;
+            for (const auto& t : c.topics) {
+                topics.emplace_back(t);
+            }
+            list.push_back({{"id", c.id},
+                            {"userId", c.user_id},
+                            {"topics", std::move(topics)},
+                            {"sinceUnixMs", c.since_unix_ms}});
+        }
+        doc["connections"] = std::move(list);
+    }
     return json::serialize(doc);
 }
 

@@ -6,6 +6,7 @@
 #include "registry/client_registry.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace ssecast::admin {
@@ -20,6 +21,8 @@ struct MonitorInput {
     std::string redis_status;          ///< "disabled" | "connected" | "disconnected"
     bool rate_limit_fallback = false;  ///< limits run per instance because Redis is down
     metrics::Totals totals;
+    /// Set for `?user=<id>`: that user's open streams (the document's `connections`).
+    std::optional<std::vector<registry::ConnectionRecord>> connections{};
 };
 
 /// Serialises SPEC's JSON document (compact).

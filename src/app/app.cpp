@@ -6,10 +6,12 @@
 #include "app/systemd_notify.hpp"
 #include "app/version.hpp"
 #include "auth/authenticator.hpp"
+#include "auth/jwks_source.hpp"
 #include "config/endpoints.hpp"
 #include "http/event_stream.hpp"
 #include "http/server_context.hpp"
 #include "http/session.hpp"
+#include "http/stream_endings.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -206,7 +208,20 @@ int run_server(const config::Config& cfg_in) {
     const unsigned shard_count =
         cfg.http.threads > 0 ? cfg.http.threads : std::max(1u, std::thread::hardware_concurrency());
     metrics::Metrics metrics(shard_count);
-    auth::Authenticator authenticator(cfg.auth, cfg.anonymous_allowed(), SystemClock::instance());
+    // SPEC §Keys: public keys are ready before the first request; a JWKS endpoint that does
+    // not answer in time leaves the set empty (those tokens are 401) and is asked again on
+    // the first unknown kid, off the event loops.
+    auth::KeySet keys;
+    if (!cfg.auth.jwks_file.empty()) {
+        auth::load_jwks_file(cfg.auth.jwks_file, keys);
+    }
+    std::unique_ptr<auth::JwksFetcher> jwks_fetcher;
+    if (!cfg.auth.jwks_url.empty()) {
+        jwks_fetcher = std::make_unique<auth::JwksFetcher>(cfg.auth, keys);
+        jwks_fetcher->wait_first();
+    }
+    auth::Authenticator authenticator(cfg.auth, cfg.anonymous_allowed(), SystemClock::instance(),
+                                      &keys);
     auto proxies = http::TrustedProxies::parse(cfg.http.trusted_proxies);
     if (!proxies) {
         throw std::runtime_error("http.trusted_proxies: invalid CIDR");
@@ -232,6 +247,38 @@ int run_server(const config::Config& cfg_in) {
                             .instance_id = instance_id};
     ctx.demo_publish_key = demo_key;
     ctx.generated_admin_token = admin_token;
+    // SPEC §POST /api/admin/disconnect: an order (from this instance or, in redis mode, any)
+    // runs on every shard; the answer is the sum.
+    backends.control->start([&shards, instance_id](const broker::DisconnectOrder& order,
+                                                   std::function<void(std::size_t)> done) {
+        struct Tally {
+            std::atomic<std::size_t> left{0};
+            std::atomic<std::size_t> total{0};
+            std::function<void(std::size_t)> done;
+        };
+        auto tally = std::make_shared<Tally>();
+        tally->left = shards.size();
+        tally->done = std::move(done);
+        for (auto& s : shards) {
+            net::post(s->ioc, [tally, order, shard = s.get(), instance_id] {
+                tally->total += http::disconnect_streams(*shard, order, instance_id);
+                if (tally->left.fetch_sub(1) == 1) {
+                    tally->done(tally->total.load());
+                }
+            });
+        }
+    });
+    ctx.control = backends.control.get();
+    std::unique_ptr<http::ConnectHook> hook;
+    if (!cfg.auth.connect_url.empty()) {
+        hook = std::make_unique<http::ConnectHook>(cfg.auth);
+        ctx.hook = hook.get();
+    }
+    if (jwks_fetcher) {
+        ctx.refresh_keys = [f = jwks_fetcher.get()](std::function<void()> done) {
+            f->refresh(std::move(done));
+        };
+    }
     ctx.admin_files = admin::AdminFiles(find_admin_dir(cfg.http.admin_dir));
     if (backends.ready) {
         ctx.ready = backends.ready;
@@ -336,6 +383,7 @@ int run_server(const config::Config& cfg_in) {
     for (auto& t : threads) {
         t.join();
     }
+    jwks_fetcher.reset(); // its pending callbacks post to the shards: stop it before them
     backends.broker->stop();
     spdlog::info("drained; exiting");
     return exit_code;

@@ -27,6 +27,7 @@ Backends make_backends(const config::Config& cfg, const std::string& instance_id
         b.broker = std::move(node->broker);
         b.registry = std::move(node->registry);
         b.limiter = std::move(node->limiter); // null without rules: NoRateLimiter below
+        b.control = std::move(node->control);
         b.ready = [broker] { return broker->ready(); };
         b.redis_status = [broker] { return broker->status(); };
         // Destroyed first (Backends' last member), so the ingest consumer goes before the
@@ -39,6 +40,7 @@ Backends make_backends(const config::Config& cfg, const std::string& instance_id
         b.cron = [raw = broker.get()] { raw->trim_history(); };
         b.broker = std::move(broker);
         b.registry = std::make_unique<registry::MemoryRegistry>(instance_id);
+        b.control = std::make_unique<broker::MemoryControl>();
         b.shutdown = []() -> boost::asio::awaitable<void> { co_return; };
     }
     // redis mode with rules already has its RedisRateLimiter (global, local fallback inside).

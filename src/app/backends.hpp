@@ -4,6 +4,7 @@
 #pragma once
 
 #include "broker/broker.hpp"
+#include "broker/control.hpp"
 #include "config/config.hpp"
 #include "metrics/metrics.hpp"
 #include "ratelimit/rate_limiter.hpp"
@@ -22,6 +23,7 @@ struct Backends {
     std::unique_ptr<broker::Broker> broker;
     std::unique_ptr<registry::ClientRegistry> registry;
     std::unique_ptr<ratelimit::RateLimiter> limiter;
+    std::unique_ptr<broker::Control> control;  ///< admin orders to every instance
     std::function<bool()> ready;               ///< null = always ready
     std::function<std::string()> redis_status; ///< null = "disabled"
     /// Bounded periodic work (memory: age trimming of idle topics); called about once a

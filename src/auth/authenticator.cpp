@@ -4,6 +4,7 @@
 #include "auth/authenticator.hpp"
 #include "common/strings.hpp"
 
+#include "auth/jws.hpp"
 #include "auth/jwt.hpp"
 
 #include <boost/json/array.hpp>
@@ -131,12 +132,36 @@ bool read_time(const boost::json::object& claims, std::string_view name,
 /// finding 8).
 constexpr std::array<std::string_view, 2> kReservedSubjectPrefixes = {"anon:", "publish-key:"};
 
-bool valid_subject(std::string_view sub) {
+bool subject_ok(std::string_view sub) {
     return !sub.empty() && sub.size() <= kMaxSubjectBytes &&
            std::none_of(kReservedSubjectPrefixes.begin(), kReservedSubjectPrefixes.end(),
                         [&](std::string_view p) { return sub.starts_with(p); }) &&
            std::none_of(sub.begin(), sub.end(),
                         [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+/// RFC 7519 §4.1.1/§4.1.3: `iss` equal to `issuer`, `audience` in `aud` (a string or an
+/// array of strings). An empty expectation is not checked.
+bool issuer_and_audience_match(const boost::json::object& claims, std::string_view issuer,
+                               std::string_view audience) {
+    if (!issuer.empty()) {
+        const auto* iss = claims.if_contains("iss");
+        if (!iss || !iss->is_string() || iss->get_string() != issuer) {
+            return false;
+        }
+    }
+    if (audience.empty()) {
+        return true;
+    }
+    const auto* aud = claims.if_contains("aud");
+    if (aud && aud->is_string()) {
+        return aud->get_string() == audience;
+    }
+    if (!aud || !aud->is_array()) {
+        return false;
+    }
+    return std::any_of(aud->get_array().begin(), aud->get_array().end(),
+                       [&](const auto& a) { return a.is_string() && a.get_string() == audience; });
 }
 
 /// Claims → Identity; errc::unauthorized on any missing, expired or mistyped claim.
@@ -153,8 +178,15 @@ result<Identity> identity_from_claims(const boost::json::object& claims,
         return errc::unauthorized;
     }
     Identity id;
+    // Past year 2262 a nanosecond system_clock overflows; such an exp is "never" anyway.
+    constexpr double kLatestExpiry = 9.0e9;
+    if (exp && *exp < kLatestExpiry) {
+        id.expires_at = std::chrono::system_clock::time_point(
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                std::chrono::duration<double>(*exp)));
+    }
     const auto* sub = claims.if_contains("sub");
-    if (!sub || !sub->is_string() || !valid_subject(sub->get_string())) {
+    if (!sub || !sub->is_string() || !subject_ok(sub->get_string())) {
         return errc::unauthorized;
     }
     id.user_id = std::string(sub->get_string());
@@ -184,13 +216,29 @@ boost::json::array to_json_array(const std::vector<std::string>& items) {
 
 } // namespace
 
-Authenticator::Authenticator(config::AuthConfig cfg, bool anonymous_allowed, const Clock& clock)
-    : cfg_(std::move(cfg)), anonymous_allowed_(anonymous_allowed), clock_(clock) {}
+Authenticator::Authenticator(config::AuthConfig cfg, bool anonymous_allowed, const Clock& clock,
+                             const KeySet* keys)
+    : cfg_(std::move(cfg)), anonymous_allowed_(anonymous_allowed), clock_(clock), keys_(keys) {}
 
 result<Identity> Authenticator::verify_jwt(std::string_view token) const {
-    auto claims = verify_hs256(token, cfg_.jwt_secret);
+    const auto header = read_jws_header(token);
+    if (!header) {
+        return errc::unauthorized;
+    }
+    // SPEC §Keys: the key decides the algorithm. HS256 is checked with the secret only,
+    // never with public key material; the public-key algorithms only with a key of their
+    // own type; anything else ("none", HS384, RS512) has no key at all.
+    result<boost::json::object> claims = errc::unauthorized;
+    if (header->alg == "HS256") {
+        claims = verify_hs256(token, cfg_.jwt_secret);
+    } else if (keys_ != nullptr && asymmetric_alg(header->alg)) {
+        claims = verify_asymmetric(token, *header, *keys_);
+    }
     if (!claims) {
         return claims.error();
+    }
+    if (!issuer_and_audience_match(*claims, cfg_.jwt_issuer, cfg_.jwt_audience)) {
+        return errc::unauthorized;
     }
     return identity_from_claims(*claims, clock_.system_now());
 }
@@ -252,6 +300,10 @@ bool Authenticator::is_admin(std::string_view authorization) const {
     return id && id->admin;
 }
 
+bool Authenticator::valid_subject(std::string_view sub) {
+    return subject_ok(sub);
+}
+
 bool Authenticator::may_subscribe(const Identity& who, const hub::TopicPattern& requested) {
     if (!who.subscribe) {
         return true;
@@ -269,7 +321,7 @@ bool Authenticator::may_publish(const Identity& who, std::string_view topic) {
 }
 
 result<std::string> Authenticator::mint(const TokenClaims& claims) const {
-    if (cfg_.jwt_secret.empty() || !valid_subject(claims.sub)) {
+    if (cfg_.jwt_secret.empty() || !subject_ok(claims.sub)) {
         return errc::bad_request;
     }
     for (const auto* list : {&claims.subscribe, &claims.publish}) {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Who is calling and what may they do: JWT (HS256) identities, publish keys, admin token,
-// topic-pattern permissions (SPEC §Subscribe, §Publish, §sse-monitor).
+// Who is calling and what may they do: JWT identities (HS256 secret, or RS256/ES256/EdDSA
+// keys from a JWKS), publish keys, admin token, topic-pattern permissions (SPEC §Subscribe,
+// §Keys, §Publish, §sse-monitor).
 #pragma once
 
+#include "auth/key_set.hpp"
 #include "common/clock.hpp"
 #include "common/errc.hpp"
 #include "config/config.hpp"
@@ -25,6 +27,9 @@ struct Identity {
     std::optional<std::vector<hub::TopicPattern>> subscribe;
     /// Topics this caller may publish to; nullopt = any (a publish key); empty = none.
     std::optional<std::vector<hub::TopicPattern>> publish = std::vector<hub::TopicPattern>{};
+    /// JWT `exp` (or the connect hook's expires_in): an open stream ends at this instant
+    /// (SPEC §Expiry on open streams). nullopt = never.
+    std::optional<std::chrono::system_clock::time_point> expires_at{};
 };
 
 /// Where a subscriber's token may come from (SPEC: header, query, cookie, in that order).
@@ -50,13 +55,19 @@ struct TokenClaims {
 /// concurrently. Never throws on bad input: every failure is an errc value.
 class Authenticator {
   public:
-    Authenticator(config::AuthConfig cfg, bool anonymous_allowed, const Clock& clock);
+    /// `keys` (may be null: HS256 only) holds the public keys for RS256/ES256/EdDSA tokens;
+    /// it must outlive this object and may be refilled concurrently.
+    Authenticator(config::AuthConfig cfg, bool anonymous_allowed, const Clock& clock,
+                  const KeySet* keys = nullptr);
 
     /// Identity of a subscriber. No token: anonymous "anon:<client_ip>" when allowed, else
     /// errc::unauthorized. A token that is present but invalid (empty, malformed Bearer
-    /// header, bad signature, alg other than HS256, expired `exp`, missing `sub`, a `sub`
-    /// starting with a reserved prefix "anon:" or "publish-key:", bad claim types) is
-    /// errc::unauthorized even when anonymous access is allowed.
+    /// header, bad signature, an alg no configured key has — `none`, HS384, HS256 without
+    /// auth.jwt_secret, RS256 naming an EC key's kid — expired `exp`, missing `sub`, a `sub`
+    /// starting with a reserved prefix "anon:" or "publish-key:", `iss`/`aud` other than
+    /// auth.jwt_issuer/jwt_audience when set, bad claim types) is errc::unauthorized even when
+    /// anonymous access is allowed; errc::unknown_key when the token's kid is in no key set
+    /// (the caller may refresh the JWKS once and ask again).
     result<Identity> authenticate(const Credentials& creds, std::string_view client_ip) const;
 
     /// Identity of a publisher from `Authorization: Bearer <key|jwt>`: a configured publish
@@ -73,6 +84,10 @@ class Authenticator {
     /// May `who` publish to the exact `topic`?
     static bool may_publish(const Identity& who, std::string_view topic);
 
+    /// A user id ssecast accepts (JWT `sub`, connect hook `user`): 1..256 bytes, no control
+    /// characters, not starting with "anon:" or "publish-key:".
+    static bool valid_subject(std::string_view sub);
+
     /// Mints an HS256 JWT with the configured secret; errc::bad_request without a secret.
     result<std::string> mint(const TokenClaims& claims) const;
 
@@ -82,6 +97,7 @@ class Authenticator {
     config::AuthConfig cfg_;
     bool anonymous_allowed_;
     const Clock& clock_;
+    const KeySet* keys_;
 };
 
 } // namespace ssecast::auth

@@ -46,6 +46,12 @@ std::string_view to_string(errc e) noexcept {
         return "slow_consumer";
     case errc::internal:
         return "internal";
+    case errc::unknown_key:
+        return "unauthorized"; // clients see one code for every bad token
+    case errc::blocked:
+        return "blocked";
+    case errc::auth_unavailable:
+        return "auth_unavailable";
     }
     return "unknown";
 }

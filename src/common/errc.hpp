@@ -33,6 +33,11 @@ enum class errc {
     timeout,              ///< a backend call did not answer in time (503)
     slow_consumer,        ///< subscriber queue overflowed; connection cut (no reply)
     internal,             ///< a bug; logged and counted (500)
+    /// A JWT names a `kid` no configured key has (yet): 401 `unauthorized`, after one
+    /// JWKS refresh when auth.jwks_url allows it (SPEC §Keys).
+    unknown_key,
+    blocked,          ///< the user was disconnected with block_seconds (403 blocked)
+    auth_unavailable, ///< the connect hook is down, slow or answered nonsense (503)
 };
 
 /// The error category of ssecast::errc ("ssecast").

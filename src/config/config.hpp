@@ -29,6 +29,22 @@ struct AuthConfig {
     std::optional<bool> allow_anonymous;   ///< unset = true in memory mode, false in redis
     std::vector<std::string> publish_keys; ///< static bearer keys allowed to publish anything
     std::string admin_token;               ///< bearer token for /api/admin; "" = JWT admin only
+    /// RS256/ES256/EdDSA public keys (a JWKS document) read once at start; "" = none.
+    std::string jwks_file;
+    /// http[s]:// URL of a JWKS document, fetched at start and on an unknown `kid`; "" = none.
+    std::string jwks_url;
+    /// jwks_min_refresh_seconds: an unknown `kid` refetches jwks_url at most this often.
+    std::chrono::seconds jwks_min_refresh{30};
+    std::chrono::milliseconds jwks_timeout{3000}; ///< jwks_timeout_ms: one whole fetch
+    std::string jwt_issuer;                       ///< required `iss` of every JWT; "" = not checked
+    std::string jwt_audience; ///< required in `aud` (string or array); "" = not checked
+    /// CA bundle (PEM) that https jwks_url / connect_url certificates must chain to;
+    /// "" = the system's. The host name is always verified.
+    std::string tls_ca_file;
+    /// http[s]:// URL the subscribe request is checked against (SPEC connect hook); "" = none.
+    std::string connect_url;
+    std::chrono::seconds connect_cache{5};           ///< connect_cache_seconds; 0 = no cache
+    std::chrono::milliseconds connect_timeout{1000}; ///< connect_timeout_ms: hook → 503 past it
 };
 
 /// [sse]

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace ssecast::config {
@@ -126,6 +127,45 @@ result<RedisEndpoint> parse_redis_url(std::string_view url) {
     std::string_view port_text;
     bool has_port = false;
     if (!split_host_port(rest, ep.host, port_text, has_port)) {
+        return errc::bad_request;
+    }
+    if (has_port && (!parse_decimal<std::uint16_t>(port_text, 65535, ep.port) || ep.port == 0)) {
+        return errc::bad_request;
+    }
+    return ep;
+}
+
+result<HttpEndpoint> parse_http_url(std::string_view url) {
+    HttpEndpoint ep;
+    std::string_view rest;
+    if (url.starts_with("http://")) {
+        rest = url.substr(7);
+    } else if (url.starts_with("https://")) {
+        rest = url.substr(8);
+        ep.tls = true;
+        ep.port = 443;
+    } else {
+        return errc::bad_request;
+    }
+    if (std::any_of(rest.begin(), rest.end(), [](char c) {
+            return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '#';
+        })) {
+        return errc::bad_request; // the target goes into a request line verbatim
+    }
+    const auto slash = rest.find_first_of("/?");
+    if (slash != std::string_view::npos) {
+        ep.target = std::string(rest.substr(slash));
+        if (ep.target.front() == '?') {
+            ep.target.insert(0, "/");
+        }
+        rest = rest.substr(0, slash);
+    }
+    if (rest.find('@') != std::string_view::npos) {
+        return errc::bad_request;
+    }
+    std::string_view port_text;
+    bool has_port = false;
+    if (!split_host_port(rest, ep.host, port_text, has_port) || ep.host.empty()) {
         return errc::bad_request;
     }
     if (has_port && (!parse_decimal<std::uint16_t>(port_text, 65535, ep.port) || ep.port == 0)) {

@@ -33,6 +33,19 @@ struct RedisEndpoint {
 /// empty host, a port outside 1..65535 or a db that is not a decimal number < 2^31.
 result<RedisEndpoint> parse_redis_url(std::string_view url);
 
+/// Where an outgoing HTTP request goes: `http[s]://host[:port][/path[?query]]`.
+struct HttpEndpoint {
+    std::string host; ///< DNS name or IP literal, IPv6 without brackets
+    std::uint16_t port = 80;
+    std::string target = "/"; ///< path and query, as written
+    bool tls = false;         ///< https: certificate and host name verified
+};
+
+/// Parses an `http://` or `https://` URL (jwks_url, connect_url; the port defaults to 80 or
+/// 443). Returns errc::bad_request for another scheme, credentials, a fragment, control
+/// characters or spaces, an empty host or a port outside 1..65535.
+result<HttpEndpoint> parse_http_url(std::string_view url);
+
 /// True for an IPv4/IPv6 address ("10.1.2.3", "::1") or a CIDR block ("10.0.0.0/8",
 /// "fd00::/8") whose prefix length fits the address family.
 bool is_valid_cidr(std::string_view text);

@@ -58,6 +58,28 @@ TEST(ParseRedisUrl, Rejected) {
     }
 }
 
+TEST(ParseHttpUrl, SchemesPortsTargets) {
+    const auto a = parse_http_url("http://127.0.0.1:8081/.well-known/jwks.json?x=1").value();
+    EXPECT_EQ(a.host, "127.0.0.1");
+    EXPECT_EQ(a.port, 8081);
+    EXPECT_EQ(a.target, "/.well-known/jwks.json?x=1");
+    EXPECT_FALSE(a.tls);
+    const auto b = parse_http_url("https://login.example.com").value();
+    EXPECT_EQ(b.host, "login.example.com");
+    EXPECT_EQ(b.port, 443);
+    EXPECT_EQ(b.target, "/");
+    EXPECT_TRUE(b.tls);
+    const auto c = parse_http_url("http://[::1]?q").value();
+    EXPECT_EQ(c.host, "::1");
+    EXPECT_EQ(c.port, 80);
+    EXPECT_EQ(c.target, "/?q");
+    for (const char* bad :
+         {"", "ftp://h/", "http://", "http:///x", "http://u:p@h/", "http://h:0/", "http://h:70000",
+          "http://h/a b", "http://h/#frag", "http://h/\r\nX: y", "https://h:x/", "redis://h:1"}) {
+        EXPECT_FALSE(parse_http_url(bad)) << bad;
+    }
+}
+
 TEST(IsValidCidr, AddressesAndBlocks) {
     for (const char* good :
          {"10.0.0.0/8", "192.168.1.7", "0.0.0.0/0", "::1", "fd00::/8", "::/0", "2001:db8::/128"}) {

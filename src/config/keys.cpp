@@ -69,6 +69,19 @@ std::chrono::seconds seconds(const RawValue& v, std::uint64_t min) {
     return std::chrono::seconds(static_cast<std::int64_t>(v.integer(min, kMaxSeconds)));
 }
 
+std::chrono::milliseconds milliseconds(const RawValue& v, std::uint64_t min, std::uint64_t max) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(v.integer(min, max)));
+}
+
+/// jwks_url / connect_url: "" or http[s]://host[:port]/path.
+std::string hook_url(const RawValue& v) {
+    auto s = v.string();
+    if (!s.empty() && !parse_http_url(s)) {
+        fail("http[s]://host[:port]/path or \"\"", v.shown());
+    }
+    return s;
+}
+
 std::size_t size(const RawValue& v, std::uint64_t min) {
     return static_cast<std::size_t>(v.integer(min, kUnbounded));
 }
@@ -141,6 +154,30 @@ constexpr KeySpec kKeys[] = {
         c.auth.publish_keys = std::move(list);
     }},
     {"auth", "admin_token", [](Config& c, const RawValue& v) { c.auth.admin_token = v.string(); }},
+    {"auth", "jwks_file", [](Config& c, const RawValue& v) { c.auth.jwks_file = v.string(); }},
+    {"auth", "jwks_url", [](Config& c, const RawValue& v) {
+        c.auth.jwks_url = hook_url(v);
+    }},
+    {"auth", "jwks_min_refresh_seconds", [](Config& c, const RawValue& v) {
+        c.auth.jwks_min_refresh = seconds(v, 1);
+    }},
+    {"auth", "jwks_timeout_ms", [](Config& c, const RawValue& v) {
+        c.auth.jwks_timeout = milliseconds(v, 10, 60'000);
+    }},
+    {"auth", "jwt_issuer", [](Config& c, const RawValue& v) { c.auth.jwt_issuer = v.string(); }},
+    {"auth", "jwt_audience", [](Config& c, const RawValue& v) {
+        c.auth.jwt_audience = v.string();
+    }},
+    {"auth", "tls_ca_file", [](Config& c, const RawValue& v) { c.auth.tls_ca_file = v.string(); }},
+    {"auth", "connect_url", [](Config& c, const RawValue& v) {
+        c.auth.connect_url = hook_url(v);
+    }},
+    {"auth", "connect_cache_seconds", [](Config& c, const RawValue& v) {
+        c.auth.connect_cache = seconds(v, 0);
+    }},
+    {"auth", "connect_timeout_ms", [](Config& c, const RawValue& v) {
+        c.auth.connect_timeout = milliseconds(v, 10, 60'000);
+    }},
 
     {"sse", "heartbeat_seconds", [](Config& c, const RawValue& v) {
         c.sse.heartbeat = seconds(v, 1);

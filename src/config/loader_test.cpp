@@ -416,7 +416,7 @@ TEST_F(LoaderTest, ExampleConfigMentionsEveryEnvVariable) {
         }
         ++count;
     }
-    EXPECT_EQ(count, 30 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
+    EXPECT_EQ(count, 40 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
 }
 
 } // namespace

@@ -55,6 +55,12 @@ Row row(errc e) noexcept {
         return {503, "Too slow."};
     case errc::internal:
         return {500, "Internal error."};
+    case errc::unknown_key:
+        return {401, "A valid token is required (its key id is unknown)."};
+    case errc::blocked:
+        return {403, "This user is blocked for now."};
+    case errc::auth_unavailable:
+        return {503, "The authorisation service is unavailable; retry later."};
     }
     return {500, "Internal error."};
 }

@@ -3,6 +3,7 @@
 #include "http/event_stream.hpp"
 
 #include "http/async_bridge.hpp"
+#include "http/stream_endings.hpp"
 #include "sse/encoder.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -82,8 +83,8 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
 };
 
 void wake_replay(StreamState& st) {
-    if (st.low_water != 0 &&
-        (st.sub == nullptr || st.sub->closed() || st.sub->queued_bytes() <= st.low_water)) {
+    if (st.low_water != 0 && (st.sub == nullptr || st.sub->closed() || st.sub->ending() ||
+                              st.sub->queued_bytes() <= st.low_water)) {
         st.drained.cancel();
     }
 }
@@ -184,6 +185,11 @@ void write_now(StreamState& st) {
     }
     if (st.sub != nullptr) {
         st.sub->write_started = {};
+        // A finished stream (expired token, admin disconnect) closes once its last frame
+        // is out.
+        if (st.sub->ending() && !st.sub->closed() && st.sub->pending().empty()) {
+            st.sub->close(st.sub->end_reason());
+        }
     }
 }
 
@@ -208,9 +214,17 @@ void on_wake(StreamState& st) {
 void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
                    std::chrono::steady_clock::duration stuck_after) {
     const auto now = std::chrono::steady_clock::now();
+    const auto wall = std::chrono::system_clock::now();
     std::vector<hub::Subscriber*> stuck;
     std::vector<hub::Subscriber*> idle;
+    std::vector<hub::Subscriber*> expired;
     shard.hub.for_each([&](hub::Subscriber& s) {
+        // SPEC §Expiry on open streams: found here, in the pass the sweep makes anyway, so
+        // expiry costs no timer per stream; the offer-time check keeps later events out
+        // between exp and this pass.
+        if (s.expires_at() && wall >= *s.expires_at() && !s.ending()) {
+            expired.push_back(&s);
+        }
         if (s.write_started != std::chrono::steady_clock::time_point{} &&
             now - s.write_started > stuck_after) {
             stuck.push_back(&s);
@@ -219,6 +233,10 @@ void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
             idle.push_back(&s);
         }
     });
+    for (auto* s : expired) {
+        s->finish(token_expired_frame(), errc::unauthorized);
+    }
+    shard.counters->add(shard.counters->expired, expired.size());
     for (auto* s : stuck) {
         spdlog::warn("cutting stream of {}: a write has been stuck for over {}s", s->user_id(),
                      std::chrono::duration_cast<std::chrono::seconds>(stuck_after).count());
@@ -246,18 +264,20 @@ net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req
     const std::size_t quarter = std::max<std::size_t>(ctx.cfg.limits.max_queue_bytes / 4, 1);
     history::ReplayQuery q{*req.resume_from, sub.patterns(), kReplayPageScan, quarter};
     st.low_water = quarter;
-    for (bool first = true; !sub.closed(); first = false) {
-        while (!sub.closed() && sub.queued_bytes() > quarter) {
+    // A finished stream (expired, disconnected) replays no further.
+    const auto over = [&sub] { return sub.closed() || sub.ending(); };
+    for (bool first = true; !over(); first = false) {
+        while (!over() && sub.queued_bytes() > quarter) {
             st.drained.expires_at(net::steady_timer::time_point::max());
             co_await st.drained.async_wait(use_nothrow);
         }
-        if (sub.closed()) {
+        if (over()) {
             break;
         }
         const auto drops = sub.held_drops();
         auto page = co_await await_callback<result<history::Replay>>(
             [&](auto done) { ctx.broker.replay(q, std::move(done)); });
-        if (sub.closed()) {
+        if (over()) {
             break;
         }
         if (!page) {
@@ -313,6 +333,8 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
     hub::Subscriber sub(req.who.user_id, std::move(req.patterns), cfg.limits.max_queue_bytes,
                         [st_raw = st.get()]() { on_wake(*st_raw); });
     st->sub = &sub;
+    sub.set_expiry(req.who.expires_at);
+    sub.connection_id = conn.id;
     // SPEC §Resume: register first, then read history, so nothing falls in between.
     const bool resuming = req.last_event_id.has_value();
     if (resuming) {

@@ -3,6 +3,7 @@
 #include "http/routes.hpp"
 
 #include "admin/monitor.hpp"
+#include "http/admin_disconnect.hpp"
 #include "http/async_bridge.hpp"
 #include "http/error_reply.hpp"
 #include "http/publish_request.hpp"
@@ -50,6 +51,12 @@ net::awaitable<Response> publish(const Request& req, ServerContext& ctx) {
         co_return error_reply(errc::draining);
     }
     auto who = ctx.auth.authenticate_publisher(req.header("authorization"));
+    if (!who && who.error() == errc::unknown_key && ctx.refresh_keys) {
+        // SPEC §Keys: as on subscribe, one JWKS refetch for an unknown kid, then once more.
+        co_await await_callback<bool>(
+            [&](auto done) { ctx.refresh_keys([done]() mutable { done(true); }); });
+        who = ctx.auth.authenticate_publisher(req.header("authorization"));
+    }
     if (!who) {
         ctx.metrics.global().publish_rejected++;
         co_return error_reply(errc::unauthorized,
@@ -129,7 +136,8 @@ net::awaitable<std::optional<Failure>> check_rate_limit(ServerContext& ctx,
     co_return std::nullopt;
 }
 
-net::awaitable<std::string> monitor_document(ServerContext& ctx, std::size_t limit) {
+net::awaitable<std::string> monitor_document(ServerContext& ctx, std::size_t limit,
+                                             std::string user) {
     admin::MonitorInput in;
     in.handler = std::string(ctx.broker.name());
     in.instance_id = ctx.instance_id;
@@ -148,6 +156,11 @@ net::awaitable<std::string> monitor_document(ServerContext& ctx, std::size_t lim
         in.global.instances.push_back({ctx.instance_id, in.local_connections, {}});
     }
     in.local_unique_users = ctx.registry.local_unique_users();
+    if (!user.empty()) {
+        auto conns = co_await await_callback<result<std::vector<registry::ConnectionRecord>>>(
+            [&](auto done) { ctx.registry.connections_of(user, limit, std::move(done)); });
+        in.connections = conns ? std::move(*conns) : std::vector<registry::ConnectionRecord>{};
+    }
     co_return admin::render_monitor(in);
 }
 
@@ -161,6 +174,12 @@ net::awaitable<Response> handle_request(const Request& req, ServerContext& ctx) 
             co_return error_reply(errc::method_not_allowed, "Use POST /publish.");
         }
         co_return co_await publish(req, ctx);
+    }
+    if (path == "/api/admin/disconnect") {
+        if (req.method != "POST") {
+            co_return error_reply(errc::method_not_allowed, "Use POST /api/admin/disconnect.");
+        }
+        co_return co_await admin_disconnect(req, ctx);
     }
     if (req.method != "GET" && req.method != "HEAD") {
         co_return error_reply(errc::method_not_allowed);
@@ -184,7 +203,8 @@ net::awaitable<Response> handle_request(const Request& req, ServerContext& ctx) 
         if (!is_admin_request(req, ctx)) {
             co_return error_reply(errc::unauthorized, "Admin token required.");
         }
-        auto res = json_reply(200, co_await monitor_document(ctx, limit_param(req)));
+        auto res = json_reply(
+            200, co_await monitor_document(ctx, limit_param(req), std::string(req.param("user"))));
         res.headers.emplace_back("Cache-Control", "no-store");
         co_return res;
     }

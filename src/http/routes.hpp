@@ -17,8 +17,10 @@ namespace ssecast::http {
 boost::asio::awaitable<Response> handle_request(const Request& req, ServerContext& ctx);
 
 /// The sse-monitor JSON document with at most `limit` users (global figures from the
-/// registry; cached by the registry backend where that matters).
-boost::asio::awaitable<std::string> monitor_document(ServerContext& ctx, std::size_t limit);
+/// registry; cached by the registry backend where that matters). A non-empty `user` adds
+/// `connections`: that user's open streams on every instance (ids for the disconnect API).
+boost::asio::awaitable<std::string> monitor_document(ServerContext& ctx, std::size_t limit,
+                                                     std::string user = {});
 
 /// Rate-limit check for `endpoint`: fills `headers` and returns errc::rate_limited when
 /// refused. Costs nothing when no rule covers the endpoint.

@@ -6,8 +6,10 @@
 #include "admin/admin_files.hpp"
 #include "auth/authenticator.hpp"
 #include "broker/broker.hpp"
+#include "broker/control.hpp"
 #include "config/config.hpp"
 #include "http/client_ip.hpp"
+#include "http/connect_hook.hpp"
 #include "http/cors.hpp"
 #include "hub/hub.hpp"
 #include "hub/inbox.hpp"
@@ -62,6 +64,13 @@ struct ServerContext {
     /// auth.admin_token is never put here, so it is never pre-filled. "" = none.
     std::string generated_admin_token{};
     admin::AdminFiles admin_files{}; ///< built admin UI (index.html + assets/)
+    /// Refetches auth.jwks_url (rate-limited by the fetcher) and calls its argument once when
+    /// done, on any thread; null without a jwks_url.
+    std::function<void(std::function<void()>)> refresh_keys{};
+    /// Admin orders to every instance and the block list (set by App before serving).
+    broker::Control* control = nullptr;
+    /// auth.connect_url's client; null without a hook.
+    ConnectHook* hook = nullptr;
 };
 
 } // namespace ssecast::http

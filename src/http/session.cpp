@@ -161,8 +161,42 @@ net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, 
             co_return error_reply(errc::unauthorized, "Admin token required.");
         }
     } else {
-        if (auto f = parse_subscribe(req, ctx.auth, ctx.cfg.sse.max_topics, sub)) {
-            co_return error_reply(f->code, f->message);
+        // SPEC §Connect hook: with auth.connect_url the application decides who this is;
+        // its answer is then checked exactly like a token's claims.
+        std::optional<auth::Identity> hooked;
+        if (ctx.hook != nullptr) {
+            auto who = co_await ctx.hook->authorize(req);
+            if (!who) {
+                const errc e = static_cast<errc>(who.error().value());
+                auto res = error_reply(e, e == errc::auth_unavailable
+                                              ? "The application's authorisation check did "
+                                                "not answer; retry later."
+                                              : "");
+                if (e == errc::auth_unavailable) {
+                    res.headers.emplace_back("Retry-After", "2");
+                }
+                co_return res;
+            }
+            hooked = std::move(*who);
+        }
+        auto f = parse_subscribe(req, ctx.auth, ctx.cfg.sse.max_topics, sub,
+                                 hooked ? &*hooked : nullptr);
+        if (f && f->code == errc::unknown_key && ctx.refresh_keys) {
+            // SPEC §Keys: an unknown kid may be a rotated key; refetch (at most once per
+            // jwks_min_refresh_seconds) without blocking this loop, then check once more.
+            co_await await_callback<bool>(
+                [&](auto done) { ctx.refresh_keys([done]() mutable { done(true); }); });
+            sub = SubscribeRequest();
+            f = parse_subscribe(req, ctx.auth, ctx.cfg.sse.max_topics, sub,
+                                hooked ? &*hooked : nullptr);
+        }
+        if (f) {
+            co_return error_reply(f->code == errc::unknown_key ? errc::unauthorized : f->code,
+                                  f->message);
+        }
+        if (ctx.control != nullptr && ctx.control->blocked(sub.who.user_id)) {
+            co_return error_reply(errc::blocked, "This user was disconnected by an admin and "
+                                                 "may not subscribe again yet.");
         }
         if (auto refused = co_await check_rate_limit(ctx, config::RateLimitEndpoint::sse, sub.who,
                                                      req.client_ip, headers)) {

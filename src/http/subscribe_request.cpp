@@ -9,17 +9,22 @@
 namespace ssecast::http {
 
 std::optional<Failure> parse_subscribe(const Request& req, const auth::Authenticator& auth,
-                                       std::size_t max_topics, SubscribeRequest& out) {
+                                       std::size_t max_topics, SubscribeRequest& out,
+                                       const auth::Identity* given) {
     const auto access_tokens = req.params("access_token");
     auth::Credentials creds{req.header("authorization"), std::nullopt, req.header("cookie")};
     if (!access_tokens.empty()) {
         // Given twice: which one counts is ambiguous, so neither does (refused as malformed).
         creds.access_token = access_tokens.size() == 1 ? access_tokens.front() : std::string_view();
     }
-    auto who = auth.authenticate(creds, req.client_ip);
+    auto who =
+        given != nullptr ? result<auth::Identity>(*given) : auth.authenticate(creds, req.client_ip);
     if (!who) {
-        return Failure{errc::unauthorized, "A valid token is required (Authorization: Bearer, "
-                                           "access_token or the ssecast_token cookie)."};
+        // unknown_key stays itself, so the session can refresh the JWKS once and ask again;
+        // its reply is the same 401 `unauthorized`.
+        const errc code = who.error() == errc::unknown_key ? errc::unknown_key : errc::unauthorized;
+        return Failure{code, "A valid token is required (Authorization: Bearer, "
+                             "access_token or the ssecast_token cookie)."};
     }
     out.who = std::move(*who);
 

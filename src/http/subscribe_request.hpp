@@ -23,8 +23,12 @@ struct SubscribeRequest {
     std::optional<sse::EventId> resume_from;
 };
 
-/// 401 bad/missing token, 400 bad/missing/too many topics, 403 topic not allowed.
+/// 401 bad/missing token (errc::unknown_key for a JWT whose kid no key set has), 400
+/// bad/missing/too many topics, 403 topic not allowed.
+/// With `given` (the connect hook's answer) that identity is used instead of the request's
+/// token, and its topics are enforced exactly like a JWT `subscribe` claim.
 std::optional<Failure> parse_subscribe(const Request& req, const auth::Authenticator& auth,
-                                       std::size_t max_topics, SubscribeRequest& out);
+                                       std::size_t max_topics, SubscribeRequest& out,
+                                       const auth::Identity* given = nullptr);
 
 } // namespace ssecast::http

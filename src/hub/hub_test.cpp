@@ -237,3 +237,58 @@ TEST(EventInbox, OneWakeUpPerBurstAndFifoOrder) {
     EXPECT_EQ(out[1]->id.ms, 2u);
     EXPECT_TRUE(inbox.push(ev(3, {"t"})));
 }
+
+TEST(Subscriber, EventsPublishedAtOrAfterExpiryAreNeverQueued) {
+    Subscriber s("u", {pat("t")}, 1 << 20, [] {});
+    const auto exp = std::chrono::system_clock::time_point(std::chrono::seconds(1000));
+    s.set_expiry(exp);
+    EventDraft d;
+    d.topics = {"t"};
+    const auto before = make_event({1, 0}, d, exp - std::chrono::milliseconds(1), {});
+    const auto at = make_event({2, 0}, d, exp, {});
+    const auto after = make_event({3, 0}, d, exp + std::chrono::seconds(5), {});
+    EXPECT_EQ(s.offer(before), Subscriber::Offer::queued);
+    EXPECT_EQ(s.offer(at), Subscriber::Offer::filtered);
+    EXPECT_EQ(s.offer(after), Subscriber::Offer::filtered);
+    // Replay pages obey the same rule.
+    Subscriber r("u", {pat("t")}, 1 << 20, [] {});
+    r.set_expiry(exp);
+    r.begin_handoff();
+    const std::vector<EventPtr> page = {before, at, after};
+    r.push_replay(page, {3, 0});
+    r.finish_handoff();
+    EXPECT_EQ(ids(r), (std::vector<std::uint64_t>{1}));
+}
+
+TEST(Subscriber, FinishQueuesTheLastFrameAfterWhatIsQueuedAndTakesNothingMore) {
+    int wakes = 0;
+    Subscriber s("u", {pat("t")}, 1 << 20, [&] { ++wakes; });
+    ASSERT_EQ(s.offer(ev(1, {"t"})), Subscriber::Offer::queued);
+    auto last = std::make_shared<Event>();
+    last->frame = "event: ssecast.disconnected\ndata: {}\n\n";
+    s.finish(last, errc::forbidden);
+    EXPECT_TRUE(s.ending());
+    EXPECT_FALSE(s.closed()); // the writer closes once the queue is empty
+    EXPECT_EQ(s.end_reason(), errc::forbidden);
+    EXPECT_EQ(wakes, 1);
+    EXPECT_EQ(s.offer(ev(2, {"t"})), Subscriber::Offer::filtered);
+    s.push_heartbeat(last);
+    ASSERT_EQ(s.pending().size(), 2U);
+    EXPECT_EQ(s.pending()[0]->id.ms, 1U);
+    EXPECT_EQ(s.pending()[1], last);
+    // A second finish changes nothing.
+    s.finish(std::make_shared<Event>(), errc::unauthorized);
+    EXPECT_EQ(s.pending().size(), 2U);
+    EXPECT_EQ(s.end_reason(), errc::forbidden);
+}
+
+TEST(Subscriber, FinishDuringAHandoffDropsTheHeldEvents) {
+    Subscriber s("u", {pat("t")}, 1 << 20, [] {});
+    s.begin_handoff();
+    ASSERT_EQ(s.offer(ev(5, {"t"})), Subscriber::Offer::queued); // held
+    s.finish(std::make_shared<Event>(), errc::unauthorized);
+    const std::vector<EventPtr> page = {ev(4, {"t"})};
+    s.push_replay(page, {4, 0});
+    s.finish_handoff();
+    EXPECT_EQ(s.pending().size(), 1U); // only the last frame
+}

@@ -37,7 +37,7 @@ bool Subscriber::enqueue(const EventPtr& event) {
 }
 
 Subscriber::Offer Subscriber::offer(const EventPtr& event) {
-    if (closed_) {
+    if (closed_ || ending_ || (expires_at_ && event->published_at >= *expires_at_)) {
         return Offer::filtered;
     }
     if (floor_ && event->id <= *floor_) {
@@ -68,12 +68,16 @@ void Subscriber::begin_handoff() {
 }
 
 void Subscriber::push_replay(std::span<const EventPtr> page, sse::EventId next_after) {
-    if (closed_) {
+    if (closed_ || ending_) {
         return;
     }
     for (const auto& event : page) {
         if ((floor_ && event->id <= *floor_) || !wants(*event)) {
             continue;
+        }
+        if (expires_at_ && event->published_at >= *expires_at_) {
+            continue; // published after the token expired (ids and clocks of several
+                      // instances need not agree on order, so look at every one)
         }
         queued_bytes_ += event->frame.size();
         queue_.push_back(event);
@@ -87,7 +91,7 @@ void Subscriber::push_replay(std::span<const EventPtr> page, sse::EventId next_a
 
 void Subscriber::finish_handoff() {
     in_handoff_ = false;
-    if (closed_) {
+    if (closed_ || ending_) {
         held_.clear();
         return;
     }
@@ -118,7 +122,7 @@ void Subscriber::push_control(EventPtr frame) {
 }
 
 void Subscriber::push_heartbeat(const EventPtr& heartbeat) {
-    if (closed_ || in_handoff_ || head_ != queue_.size()) {
+    if (closed_ || ending_ || in_handoff_ || head_ != queue_.size()) {
         return; // frames are pending anyway: they do the heartbeat's job
     }
     queued_bytes_ += heartbeat->frame.size();
@@ -141,6 +145,20 @@ void Subscriber::consumed(std::size_t count) {
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
         head_ = 0;
     }
+}
+
+void Subscriber::finish(EventPtr last, errc reason) {
+    if (closed_ || ending_) {
+        return;
+    }
+    ending_ = true;
+    end_reason_ = reason;
+    in_handoff_ = false;
+    held_.clear();
+    held_bytes_ = 0;
+    queued_bytes_ += last->frame.size();
+    queue_.push_back(std::move(last));
+    wake_();
 }
 
 void Subscriber::close(errc reason) {

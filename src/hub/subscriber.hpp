@@ -83,11 +83,30 @@ class Subscriber {
     bool closed() const noexcept { return closed_; }
     errc close_reason() const noexcept { return close_reason_; }
 
+    /// Ends the stream after `last` (`ssecast.token-expired`, `ssecast.disconnected`): no
+    /// event is queued or replayed from now on, held live events are dropped, `last` goes
+    /// after what is already queued (outside the queue limit), and the writer calls
+    /// close(reason) once the queue is empty (ending() tells it). A stuck writer is still
+    /// cut by the shard's sweep. Does nothing on a closed or already ending stream.
+    void finish(EventPtr last, errc reason);
+    bool ending() const noexcept { return ending_; }
+    errc end_reason() const noexcept { return end_reason_; }
+
+    /// SPEC §Expiry on open streams: events published at or after `at` are never queued
+    /// (one comparison per offer), and the shard's sweep finishes the stream once `at` has
+    /// passed. nullopt = no expiry.
+    void set_expiry(std::optional<std::chrono::system_clock::time_point> at) { expires_at_ = at; }
+    const std::optional<std::chrono::system_clock::time_point>& expires_at() const noexcept {
+        return expires_at_;
+    }
+
     const std::string& user_id() const noexcept { return user_id_; }
     const std::vector<TopicPattern>& patterns() const noexcept { return patterns_; }
 
     /// Used by Hub to deliver an event once even when several patterns match it.
     std::uint64_t dispatch_stamp = 0;
+    /// The registry's id of this stream (registry::ConnectionInfo::id), for admin orders.
+    std::uint64_t connection_id = 0;
     /// Set by the writer when frames start waiting for socket space, cleared whenever the
     /// socket takes bytes (zero otherwise), so the shard's sweep can cut a peer that
     /// stopped reading.
@@ -116,6 +135,9 @@ class Subscriber {
     std::optional<sse::EventId> floor_;
     bool closed_ = false;
     errc close_reason_ = errc::ok;
+    bool ending_ = false;
+    errc end_reason_ = errc::ok;
+    std::optional<std::chrono::system_clock::time_point> expires_at_;
 };
 
 } // namespace ssecast::hub

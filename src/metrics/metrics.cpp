@@ -30,6 +30,8 @@ Totals Metrics::totals() const {
         t.disconnects += s->disconnects.load(std::memory_order_relaxed);
         t.delivered += s->delivered.load(std::memory_order_relaxed);
         t.dropped += s->dropped.load(std::memory_order_relaxed);
+        t.expired += s->expired.load(std::memory_order_relaxed);
+        t.disconnected += s->disconnected.load(std::memory_order_relaxed);
         t.bytes_written += s->bytes_written.load(std::memory_order_relaxed);
     }
     t.published = global_.published.load(std::memory_order_relaxed);
@@ -63,6 +65,12 @@ std::string Metrics::render_prometheus() const {
     family(out, "ssecast_events_dropped_total", "counter",
            "Subscribers cut off because their outgoing queue overflowed.");
     sample(out, "ssecast_events_dropped_total", t.dropped);
+    family(out, "ssecast_streams_expired_total", "counter",
+           "SSE streams ended with ssecast.token-expired (token exp or hook expires_in).");
+    sample(out, "ssecast_streams_expired_total", t.expired);
+    family(out, "ssecast_streams_disconnected_total", "counter",
+           "SSE streams ended by POST /api/admin/disconnect on this instance.");
+    sample(out, "ssecast_streams_disconnected_total", t.disconnected);
     family(out, "ssecast_bytes_written_total", "counter", "SSE bytes written to sockets.");
     sample(out, "ssecast_bytes_written_total", t.bytes_written);
     family(out, "ssecast_publish_rejected_total", "counter", "Publish requests refused.");

@@ -22,8 +22,10 @@ struct alignas(64) ShardCounters {
     std::atomic<std::uint64_t> connections{0}; ///< gauge: open SSE streams
     std::atomic<std::uint64_t> connects{0};
     std::atomic<std::uint64_t> disconnects{0};
-    std::atomic<std::uint64_t> delivered{0}; ///< events queued to a subscriber
-    std::atomic<std::uint64_t> dropped{0};   ///< subscribers cut as slow consumers
+    std::atomic<std::uint64_t> delivered{0};    ///< events queued to a subscriber
+    std::atomic<std::uint64_t> dropped{0};      ///< subscribers cut as slow consumers
+    std::atomic<std::uint64_t> expired{0};      ///< streams ended because their token expired
+    std::atomic<std::uint64_t> disconnected{0}; ///< streams ended by an admin disconnect
     std::atomic<std::uint64_t> bytes_written{0};
     std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size() + 1> latency{};
     std::atomic<std::uint64_t> latency_sum_ns{0};
@@ -54,7 +56,7 @@ struct GlobalCounters {
 /// Sum over shards, for the monitor and /metrics.
 struct Totals {
     std::uint64_t connections = 0, connects = 0, disconnects = 0, delivered = 0, dropped = 0,
-                  bytes_written = 0, published = 0;
+                  bytes_written = 0, published = 0, expired = 0, disconnected = 0;
 };
 
 /// Owns one ShardCounters per shard plus the global ones. Thread-safe as described above.

@@ -16,7 +16,8 @@ struct Keys {
           ping(p + "ping:" + id), ingest(p + "ingest"), processing(p + "ingest:processing:" + id),
           instances(p + "instances"), alive(p + "instance:" + id + ":alive"),
           users(p + "instance:" + id + ":users"), conns(p + "instance:" + id + ":conns"),
-          cleanup_lock(p + "cleanup:lock") {}
+          cleanup_lock(p + "cleanup:lock"), control(p + "control"), blocks(p + "blocks"),
+          control_reply(p + "control:reply:") {}
 
     std::string prefix;
     std::string instance_id;
@@ -36,6 +37,9 @@ struct Keys {
     std::string users;         ///< HASH user → open streams on this instance
     std::string conns;         ///< HASH connection id → {"user","topics","since"} JSON
     std::string cleanup_lock;  ///< SET NX PX: one survivor cleans up dead instances
+    std::string control;       ///< PUBLISH channel: admin orders (disconnect) to every instance
+    std::string blocks;        ///< ZSET user → blocked until (Unix ms); past entries pruned
+    std::string control_reply; ///< + order id: HASH n / answers, summed answers (PX 10 s)
 
     // Per topic (publish.lua, replay.lua build the same names from the prefix; topic names
     // are [A-Za-z0-9._:/@-], so "topic:" and "topic-meta:" names never collide).

@@ -28,6 +28,7 @@ std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
     auto commands = Connection::create(ioc, options("commands"));
     auto subscriber = Connection::create(ioc, options("subscriber"));
     auto ingest = Connection::create(ioc, options("ingest"));
+    auto control = Connection::create(ioc, options("control"));
 
     auto node = std::make_shared<RedisNode>();
     node->broker = std::make_unique<RedisBroker>(ioc, cfg, keys, metrics, commands, subscriber);
@@ -39,6 +40,7 @@ std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
         node->limiter =
             std::make_unique<RedisRateLimiter>(ioc, cfg.rate_limits, keys, metrics, commands);
     }
+    node->control = std::make_unique<RedisControl>(ioc, keys, commands, control);
     node->registry->start();
     node->ingest->start();
     return node;

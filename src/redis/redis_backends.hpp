@@ -7,6 +7,7 @@
 #include "metrics/metrics.hpp"
 #include "redis/ingest_consumer.hpp"
 #include "redis/redis_broker.hpp"
+#include "redis/redis_control.hpp"
 #include "redis/redis_rate_limiter.hpp"
 #include "redis/redis_registry.hpp"
 
@@ -31,6 +32,8 @@ struct RedisNode {
     /// Null when no [[rate_limit]] rule is configured (then no Redis round trip at all).
     /// Any destruction order is safe (its state is shared with in-flight callbacks).
     std::unique_ptr<RedisRateLimiter> limiter;
+    /// Admin orders (disconnect, block) to every instance; its own subscriber connection.
+    std::unique_ptr<RedisControl> control;
 };
 
 /// Drain step (app's Backends::shutdown): stop taking ingest items, then remove this

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <spdlog/spdlog.h>
@@ -49,6 +50,7 @@ std::size_t to_count(const std::string& s) {
 RedisRegistry::RedisRegistry(net::io_context& ioc, const config::RedisConfig& cfg, const Keys& keys,
                              std::shared_ptr<Connection> commands)
     : ioc_(ioc), cfg_(cfg), keys_(keys), cmd_(std::move(commands)),
+      connections_script_(Script::create(lua::kConnections)),
       flush_script_(Script::create(lua::kRegistryFlush)),
       heartbeat_script_(Script::create(lua::kHeartbeat)),
       cleanup_script_(Script::create(lua::kCleanup)),
@@ -386,6 +388,48 @@ void RedisRegistry::snapshot(std::size_t limit, SnapshotDone done) {
                 done(errc::backend_unavailable);
             }
         });
+    });
+}
+
+void RedisRegistry::connections_of(const std::string& user_id, std::size_t limit,
+                                   ConnectionsDone done) {
+    net::post(ioc_, [this, user_id, limit, done = std::move(done)]() mutable {
+        if (stopped_ || !cmd_->up()) {
+            done(errc::backend_unavailable);
+            return;
+        }
+        connections_script_->eval(
+            *cmd_, {keys_.instances}, {keys_.prefix, user_id, std::to_string(limit)},
+            [user_id, limit, done = std::move(done)](result<Reply> r) {
+                if (!r || !r->is_array()) {
+                    done(errc::backend_unavailable);
+                    return;
+                }
+                std::vector<registry::ConnectionRecord> out;
+                const auto& e = r->elements;
+                for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
+                    boost::system::error_code ec;
+                    const auto v = boost::json::parse(e[i + 1].str, ec);
+                    const auto* o = ec ? nullptr : v.if_object();
+                    if (o == nullptr) {
+                        continue;
+                    }
+                    registry::ConnectionRecord rec{e[i].str, user_id, {}, 0};
+                    if (const auto* t = o->if_contains("topics"); t && t->is_array()) {
+                        for (const auto& topic : t->get_array()) {
+                            if (topic.is_string()) {
+                                rec.topics.emplace_back(topic.get_string());
+                            }
+                        }
+                    }
+                    if (const auto* since = o->if_contains("since"); since && since->is_int64()) {
+                        rec.since_unix_ms = since->get_int64();
+                    }
+                    out.push_back(std::move(rec));
+                }
+                registry::sort_records(out, limit);
+                done(std::move(out));
+            });
     });
 }
 

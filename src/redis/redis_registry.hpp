@@ -53,6 +53,9 @@ class RedisRegistry final : public registry::ClientRegistry {
     /// The cached global view (refreshed when older than 1 s); errc::backend_unavailable
     /// while Redis is unreachable (the monitor then shows the local view).
     void snapshot(std::size_t limit, SnapshotDone done) override;
+    /// One connections.lua call (not cached); errc::backend_unavailable while Redis is down.
+    void connections_of(const std::string& user_id, std::size_t limit,
+                        ConnectionsDone done) override;
 
     /// Starts the periodic work (posted).
     void start();
@@ -85,6 +88,7 @@ class RedisRegistry final : public registry::ClientRegistry {
     const config::RedisConfig& cfg_;
     const Keys keys_;
     std::shared_ptr<Connection> cmd_;
+    std::shared_ptr<Script> connections_script_;
     std::shared_ptr<Script> flush_script_, heartbeat_script_, cleanup_script_, snapshot_script_,
         deregister_script_;
     boost::asio::steady_timer timer_;

@@ -44,6 +44,14 @@ struct RegistrySnapshot {
     std::vector<UserCount> per_user; ///< sorted by connections, most first
 };
 
+/// One open stream as the monitor shows it (SPEC: the id an admin disconnect names).
+struct ConnectionRecord {
+    std::string id; ///< "<instance id>:<n>"
+    std::string user_id;
+    std::vector<std::string> topics;
+    std::int64_t since_unix_ms = 0;
+};
+
 /// Thread-safe: connect/disconnect are called from every shard on each stream open/close
 /// and must not block on I/O (a Redis backend batches them).
 class ClientRegistry {
@@ -66,6 +74,13 @@ class ClientRegistry {
     virtual std::size_t user_connections(const std::string& user_id) const = 0;
     /// The global view, `limit` users at most; `done` runs once on any thread.
     virtual void snapshot(std::size_t limit, SnapshotDone done) = 0;
+
+    using ConnectionsDone = std::function<void(result<std::vector<ConnectionRecord>>)>;
+    /// The open streams of `user_id` on every instance (redis mode: as of the last flush,
+    /// at most 100 ms old), `limit` at most, oldest first; `done` runs once on any thread.
+    /// Costs a pass over every record in redis mode: an admin lookup, not a hot path.
+    virtual void connections_of(const std::string& user_id, std::size_t limit,
+                                ConnectionsDone done) = 0;
 };
 
 /// One instance, in memory. One mutex; O(1) per connect/disconnect.
@@ -78,6 +93,8 @@ class MemoryRegistry final : public ClientRegistry {
     std::size_t user_connections(const std::string& user_id) const override;
     std::size_t local_unique_users() const override;
     void snapshot(std::size_t limit, SnapshotDone done) override;
+    void connections_of(const std::string& user_id, std::size_t limit,
+                        ConnectionsDone done) override;
 
   private:
     const std::string instance_id_;
@@ -89,5 +106,7 @@ class MemoryRegistry final : public ClientRegistry {
 
 /// Sorts `counts` by connections (most first, then user id) and keeps `limit`.
 void sort_and_cut(std::vector<UserCount>& counts, std::size_t limit);
+/// Sorts `records` oldest first (then by id) and keeps `limit`.
+void sort_records(std::vector<ConnectionRecord>& records, std::size_t limit);
 
 } // namespace ssecast::registry

@@ -89,4 +89,29 @@ void MemoryRegistry::snapshot(std::size_t limit, SnapshotDone done) {
     done(std::move(snap));
 }
 
+void MemoryRegistry::connections_of(const std::string& user_id, std::size_t limit,
+                                    ConnectionsDone done) {
+    std::vector<ConnectionRecord> out;
+    {
+        const std::lock_guard lock(mutex_);
+        for (const auto& [id, info] : conns_) {
+            if (info.user_id == user_id) {
+                out.push_back({instance_id_ + ":" + std::to_string(id), info.user_id, info.topics,
+                               info.since_unix_ms});
+            }
+        }
+    }
+    sort_records(out, limit);
+    done(std::move(out));
+}
+
+void sort_records(std::vector<ConnectionRecord>& records, std::size_t limit) {
+    std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
+        return a.since_unix_ms != b.since_unix_ms ? a.since_unix_ms < b.since_unix_ms : a.id < b.id;
+    });
+    if (records.size() > limit) {
+        records.resize(limit);
+    }
+}
+
 } // namespace ssecast::registry

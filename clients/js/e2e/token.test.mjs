@@ -80,18 +80,20 @@ test('an expired token: 401 on reconnect → the token function is asked again �
   await sleep(300);
   assert.deepEqual(await readList(page), Array.from({ length: 20 }, (_, i) => i + 1), 'each event once, in order');
   const streams = proxy.log.filter((r) => r.method === 'GET' && r.path.startsWith('/events')).map((r) => r.status);
-  assert.deepEqual(streams, [200, 401, 200], 'first stream, the reconnect refused with the stale token, the refreshed one');
-  assert.equal(await page.getAttribute('body', 'data-token-fetches'), '2', 'the token function fetched twice: start + refresh');
-  assert.equal(minted, 2);
+  // The hub ends a stream at its token's exp (ssecast.token-expired) and refuses the stale
+  // token with 401; whichever comes first, the client refreshes and resumes, and ends open.
+  assert.equal(streams.at(-1), 200, `the last stream is open: ${streams}`);
+  assert.ok(streams.filter((s) => s === 401).length <= 1, `at most one 401 per refresh: ${streams}`);
+  const fetched = Number(await page.getAttribute('body', 'data-token-fetches'));
+  assert.ok(fetched >= 2 && fetched === minted, `start + at least one refresh: ${fetched}, minted ${minted}`);
   assert.equal(await page.textContent('[data-testid=status]'), 'open');
 });
 
-// The hub side of `ssecast.token-expired` (SPEC §GET /events, "Expiry on open streams") is being
-// built on another branch. Until it lands this test runs as a TODO: it fails today (the stream
-// outlives its token), and passes once the hub ends the stream at `exp`. Then drop `todo`.
+// The hub ends an open stream at its token's exp with `ssecast.token-expired` (SPEC §GET
+// /events, "Expiry on open streams").
 test(
   'an open stream whose token expires: ssecast.token-expired → refresh → resume, no 401, nothing lost',
-  { timeout: 60_000, todo: 'needs the hub to end streams with ssecast.token-expired at exp' },
+  { timeout: 60_000 },
   async () => {
     const page = await browser.context.newPage();
     try {

@@ -39,7 +39,6 @@ export interface HistoryLostInfo {
 
 /** Name of the special event sent when resume history does not reach back far enough. */
 export const HISTORY_LOST_EVENT = 'ssecast.history-lost';
-
 /** Name of the event that ends a stream whose token's `exp` passed (SPEC §GET /events). */
 export const TOKEN_EXPIRED_EVENT = 'ssecast.token-expired';
 

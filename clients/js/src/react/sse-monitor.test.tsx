@@ -81,6 +81,31 @@ describe('SSEMonitor', () => {
   });
 });
 
+describe('SSEMonitor disconnect action', () => {
+  it('posts the user to /api/admin/disconnect with the token and shows the count', async () => {
+    let stream!: FakeStream;
+    const f = fakeFetch((c) => {
+      if (c.url.endsWith('/api/admin/disconnect')) return jsonResponse(200, { disconnected: 2 });
+      const r = sseResponse(c);
+      stream = r.stream;
+      return r.response;
+    });
+    render(<SSEMonitor baseUrl="http://hub.test" token="secret" fetch={f.fetch} />);
+    await act(() => settle());
+    await act(async () => {
+      stream.push(`event: stats\ndata: ${JSON.stringify(doc)}\n\n`);
+      await settle();
+    });
+    fireEvent.click(screen.getByTestId('disconnect-42'));
+    await act(() => settle());
+    const call = f.calls.find((c) => c.url === 'http://hub.test/api/admin/disconnect')!;
+    expect(call.method).toBe('POST');
+    expect(call.headers['Authorization']).toBe('Bearer secret');
+    expect(JSON.parse(call.body!)).toEqual({ user: '42' });
+    expect(screen.getByTestId('disconnect-notice').textContent).toBe('Disconnected 2 stream(s) of 42');
+  });
+});
+
 describe('monitor data', () => {
   it('normalises documents and derives rates', () => {
     expect(readMonitorStats({})).toBeNull();

@@ -85,6 +85,24 @@ export function SSEMonitor(props: SSEMonitorProps) {
     writeSession(key, null);
     setStoredToken(null);
   };
+  // SPEC §POST /api/admin/disconnect: ends the user's streams on every instance.
+  const [notice, setNotice] = useState<string | null>(null);
+  const disconnectUser = async (user: string) => {
+    const doFetch = props.fetch ?? fetch;
+    try {
+      const r = await doFetch(`${baseUrl}/api/admin/disconnect`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token ?? ''}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ user }),
+      });
+      const body = (await r.json().catch(() => ({}))) as { disconnected?: number; message?: string };
+      setNotice(
+        r.ok ? `Disconnected ${body.disconnected ?? 0} stream(s) of ${user}` : `Disconnect failed: ${body.message ?? r.status}`,
+      );
+    } catch {
+      setNotice(`Disconnect failed: cannot reach the hub at ${baseUrl || 'this origin'}`);
+    }
+  };
 
   const askToken = !token || (feed.state === 'unauthorized' && props.token === undefined);
   const { stats, samples } = feed;
@@ -222,17 +240,23 @@ export function SSEMonitor(props: SSEMonitorProps) {
           <section className="ssm-tables">
             <div className="ssm-table-wrap">
               <h2>Users ({stats.perUser.length})</h2>
+              {notice && (
+                <p className="ssm-muted" data-testid="disconnect-notice">
+                  {notice}
+                </p>
+              )}
               <table data-testid="per-user">
                 <thead>
                   <tr>
                     <th>User</th>
                     <th className="num">Connections</th>
+                    <th />
                   </tr>
                 </thead>
                 <tbody>
                   {stats.perUser.length === 0 ? (
                     <tr>
-                      <td colSpan={2} className="ssm-muted">
+                      <td colSpan={3} className="ssm-muted">
                         No connected users
                       </td>
                     </tr>
@@ -241,6 +265,16 @@ export function SSEMonitor(props: SSEMonitorProps) {
                       <tr key={u.userId}>
                         <td className="ssm-mono">{u.userId}</td>
                         <td className="num">{n(u.connections)}</td>
+                        <td>
+                          <button
+                            type="button"
+                            className="ssm-secondary"
+                            data-testid={`disconnect-${u.userId}`}
+                            onClick={() => void disconnectUser(u.userId)}
+                          >
+                            Disconnect
+                          </button>
+                        </td>
                       </tr>
                     ))
                   )}

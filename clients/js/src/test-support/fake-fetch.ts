@@ -12,6 +12,8 @@ export interface FakeCall {
   url: string;
   headers: Record<string, string>;
   signal: AbortSignal | undefined;
+  method: string;
+  body: string | undefined;
 }
 
 type Scripted = (call: FakeCall) => Response | Promise<Response>;
@@ -25,6 +27,8 @@ export function fakeFetch(...script: Scripted[]) {
       url: String(input),
       headers: { ...(init?.headers as Record<string, string> | undefined) },
       signal: init?.signal ?? undefined,
+      method: init?.method ?? 'GET',
+      body: typeof init?.body === 'string' ? init.body : undefined,
     };
     calls.push(call);
     const next = script[Math.min(i++, script.length - 1)];
