@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// One Redis connection that keeps itself alive: connect timeout, command timeouts,
-// reconnect with exponential backoff and full jitter (hiredis 0.14 has no timeouts).
+// One Redis connection that keeps itself alive: AUTH/SELECT before any command, connect
+// timeout, command timeouts, reconnect with exponential backoff and full jitter (hiredis
+// 0.14 has no timeouts).
 #pragma once
 
 #include "common/errc.hpp"
@@ -27,7 +28,11 @@ namespace ssecast::redis {
 
 struct ConnectionOptions {
     std::string name; ///< for log lines: "commands", "subscriber", "ingest"
+    /// Address, db and credentials. endpoint.password is used unless password_file is set.
     config::RedisEndpoint endpoint;
+    /// Re-read before every connect attempt, so a rotated password needs no restart.
+    std::string password_file;
+    /// TCP connect plus the handshake (AUTH, SELECT or PING) must finish within this.
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds command_timeout{3000};
     std::chrono::milliseconds backoff_base{100};
@@ -35,6 +40,15 @@ struct ConnectionOptions {
 };
 
 /// A self-healing hiredis connection bound to one io_context.
+///
+/// Handshake: after every TCP connect it sends `AUTH [user] password` (when a password is
+/// configured) and `SELECT db` (db ≠ 0), or `PING` when neither applies, and is up() only
+/// once every handshake reply succeeded: no caller's command ever runs unauthenticated or
+/// in the wrong database, and a Redis that accepts connections but never answers is down.
+/// A refused handshake (wrong password, unknown user, NOAUTH, NOPERM) closes the link and
+/// retries with the usual backoff; auth_failed() says so until a handshake succeeds.
+/// Logging: the first failure of a retry burst is logged (warn), a repeat of the same
+/// reason at most once a minute (else debug), and the recovery once; never a password.
 ///
 /// Threading: every member except up() must be called on the io_context's thread, and
 /// every callback (replies, push messages, up/down handlers) runs on that thread.
@@ -56,8 +70,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     /// errc::backend_unavailable before stop() returns; no reconnect afterwards.
     void stop();
 
-    /// Connected and usable. Thread-safe.
+    /// Connected, authenticated and usable. Thread-safe.
     bool up() const noexcept { return up_.load(std::memory_order_acquire); }
+    /// Redis refused this connection's credentials or ACL: the last handshake failed on
+    /// AUTH (or NOAUTH/NOPERM/WRONGPASS), the password file cannot be read, or a command got
+    /// a NOPERM/NOAUTH reply within the last 3 s. Thread-safe (the monitor reads it).
+    bool auth_failed() const noexcept;
+    const std::string& name() const noexcept { return opts_.name; }
 
     /// Runs after each successful (re)connect, in registration order.
     void on_up(std::function<void()> fn) { up_handlers_.push_back(std::move(fn)); }
@@ -80,7 +99,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void subscribe(const std::vector<std::string>& channels, PushHandler on_message);
 
   private:
-    enum class State { idle, connecting, connected, stopped };
+    /// connecting: TCP in progress; handshaking: AUTH/SELECT/PING sent, not up yet.
+    enum class State { idle, connecting, handshaking, connected, stopped };
     struct Pending {
         Done done;
         std::chrono::steady_clock::time_point deadline;
@@ -88,7 +108,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     Connection(boost::asio::io_context& ioc, ConnectionOptions opts);
     void connect();
+    void start_handshake();
+    void fail_handshake(const std::string& why, bool auth);
+    void finish_handshake();
+    /// Schedules the next attempt; logs per the burst rule in the class comment.
     void retry_later(const std::string& why, bool was_connected);
+    void note_refusal(const redisReply& r);
     void complete(std::uint64_t id, result<Reply> r);
     void sweep_timeouts();
     void arm_sweep();
@@ -98,6 +123,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     static void on_disconnect_cb(const redisAsyncContext* ac, int status);
     static void on_reply_cb(redisAsyncContext* ac, void* reply, void* privdata);
     static void on_push_cb(redisAsyncContext* ac, void* reply, void* privdata);
+    static void on_handshake_cb(redisAsyncContext* ac, void* reply, void* privdata);
 
     boost::asio::io_context& ioc_;
     const ConnectionOptions opts_;
@@ -107,6 +133,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::atomic<bool> up_{false};
     unsigned attempt_ = 0;
     std::string drop_reason_;
+    // Handshake of the current link (loop thread).
+    std::string password_;           ///< for this attempt; redacted out of error text
+    std::vector<std::string> steps_; ///< "AUTH", "SELECT 2", "PING": reply order
+    std::size_t steps_answered_ = 0;
+    // Retry-burst logging (loop thread).
+    std::string logged_why_; ///< the reason last logged at warn in this burst
+    std::chrono::steady_clock::time_point logged_at_{};
+    std::chrono::steady_clock::time_point burst_started_{};
+    std::atomic<bool> auth_refused_{false};
+    std::atomic<std::int64_t> refused_at_ns_{0}; ///< last NOPERM/NOAUTH reply (steady ns)
     boost::asio::steady_timer connect_timer_;
     boost::asio::steady_timer retry_timer_;
     boost::asio::steady_timer sweep_timer_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Assembles redis mode: three connections (commands, subscriber, ingest), the broker, the
-// registry and the ingest consumer. app/backends.cpp turns this into app::Backends.
+// Assembles redis mode: three connections (commands, subscriber, ingest), all with the same
+// credentials, the broker, the registry and the ingest consumer. app/backends.cpp turns this into
+// app::Backends.
 #pragma once
 
 #include "config/config.hpp"
@@ -15,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ssecast::redis {
 
@@ -31,6 +33,14 @@ struct RedisNode {
     /// Null when no [[rate_limit]] rule is configured (then no Redis round trip at all).
     /// Any destruction order is safe (its state is shared with in-flight callbacks).
     std::unique_ptr<RedisRateLimiter> limiter;
+    /// Every connection the node opened (commands, subscriber, ingest), for status_of.
+    std::vector<std::weak_ptr<Connection>> connections;
+
+    /// The monitor's `redis.status` (SPEC §Redis in production: the monitor says why):
+    /// "auth_failed" when Redis refuses any connection's credentials or ACL (see
+    /// Connection::auth_failed), else "connected" when all are up, else "disconnected".
+    /// Thread-safe; connections already destroyed are skipped.
+    static std::string status_of(const std::vector<std::weak_ptr<Connection>>& connections);
 };
 
 /// Drain step (app's Backends::shutdown): stop taking ingest items, then remove this
