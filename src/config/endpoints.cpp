@@ -109,12 +109,15 @@ result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text
 }
 
 result<RedisEndpoint> parse_redis_url(std::string_view url) {
-    constexpr std::string_view kScheme = "redis://";
-    if (!url.starts_with(kScheme) || url.find_first_of("?#") != std::string_view::npos) {
+    constexpr std::string_view kPlain = "redis://";
+    constexpr std::string_view kTls = "rediss://";
+    RedisEndpoint ep;
+    ep.tls = url.starts_with(kTls);
+    if ((!ep.tls && !url.starts_with(kPlain)) ||
+        url.find_first_of("?#") != std::string_view::npos) {
         return errc::bad_request;
     }
-    RedisEndpoint ep;
-    std::string_view rest = url.substr(kScheme.size());
+    std::string_view rest = url.substr(ep.tls ? kTls.size() : kPlain.size());
     if (rest.find('@') != std::string_view::npos) {
         // Boost.URL does the RFC 3986 userinfo grammar and the percent-decoding.
         const auto parsed = boost::urls::parse_uri(url);

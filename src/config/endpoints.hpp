@@ -27,15 +27,15 @@ struct RedisEndpoint {
     unsigned db = 0;      ///< SELECT index
     std::string username; ///< ACL user (Redis 6+); "" = the default user
     std::string password; ///< "" = none in the URL (maybe redis.password or password_file)
+    bool tls = false;     ///< rediss://
 };
 
-/// Parses `redis://[[user]:password@]host[:port][/db]` (port defaults to 6379, db to 0; an
-/// IPv6 host is written in brackets). User and password are percent-decoded (RFC 3986
-/// userinfo: `@ : / % ? #` in them must be written %40 %3A %2F %25 %3F %23); `user@host`
-/// names a user whose password comes from redis.password or redis.password_file.
-/// Returns errc::bad_request for another scheme (including `rediss://`: hiredis 0.14 has no
-/// TLS), a malformed userinfo, query strings, an empty host, a port outside 1..65535 or a db
-/// that is not a decimal number < 2^31.
+/// Parses `redis://[[user]:password@]host[:port][/db]`, or `rediss://…` for TLS (port defaults to
+/// 6379, db to 0; an IPv6 host is written in brackets). User and password are percent-decoded (RFC
+/// 3986 userinfo: `@ : / % ? #` in them must be written %40 %3A %2F %25 %3F %23); `user@host` names
+/// a user whose password comes from redis.password or redis.password_file. Returns
+/// errc::bad_request for another scheme, a malformed userinfo, query strings, an empty host, a port
+/// outside 1..65535 or a db that is not a decimal number < 2^31.
 result<RedisEndpoint> parse_redis_url(std::string_view url);
 
 /// `url` as it may be shown (logs, error messages, `config check`): the password replaced

@@ -51,11 +51,22 @@ TEST(ParseRedisUrl, AcceptedForms) {
 }
 
 TEST(ParseRedisUrl, Rejected) {
-    for (const char* bad : {"", "127.0.0.1:6379", "rediss://h:1", "http://h:1", "redis://",
-                            "redis://:6379", "redis://h:0", "redis://h:70000", "redis://h:1/x",
-                            "redis://h:1/", "redis://h:1?db=2", "redis://::1:1"}) {
+    for (const char* bad : {"", "127.0.0.1:6379", "http://h:1", "redis://", "redis://:6379",
+                            "redis://h:0", "redis://h:70000", "redis://h:1/x", "redis://h:1/",
+                            "redis://h:1?db=2", "redis://::1:1"}) {
         EXPECT_FALSE(parse_redis_url(bad)) << bad;
     }
+}
+
+TEST(ParseRedisUrl, Tls) {
+    auto r = parse_redis_url("rediss://:pw@redis.example.com:6380/1");
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->tls);
+    EXPECT_EQ(r->host, "redis.example.com");
+    EXPECT_EQ(r->password, "pw");
+    EXPECT_FALSE(parse_redis_url("redis://h")->tls);
+    EXPECT_FALSE(parse_redis_url("redisss://h"));
+    EXPECT_EQ(redact_redis_url("rediss://u:pw@h"), "rediss://u:***@h");
 }
 
 TEST(ParseRedisUrl, Credentials) {

@@ -10,7 +10,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fstream>
 #include <limits>
 #include <sstream>
 
@@ -50,6 +53,15 @@ std::string quoted(std::string_view s) {
 
 [[noreturn]] void fail(std::string_view expected, const std::string& got) {
     throw ValueError("expected " + std::string(expected) + ", got " + got);
+}
+
+/// A path that must name a readable file ("" = unset).
+std::string readable_file(const RawValue& v) {
+    auto path = v.string();
+    if (!path.empty() && !std::ifstream(path)) {
+        fail("a readable file", quoted(path) + " (" + std::strerror(errno) + ")");
+    }
+    return path;
 }
 
 /// A string that may hold a secret: a value of another type is refused without showing it
@@ -188,7 +200,7 @@ constexpr KeySpec kKeys[] = {
     {"redis", "url", [](Config& c, const RawValue& v) {
         auto s = secret_string(v);
         if (!s.empty() && !parse_redis_url(s)) {
-            fail("redis://[[user]:password@]host[:port][/db] or \"\" (percent-encode "
+            fail("redis[s]://[[user]:password@]host[:port][/db] or \"\" (percent-encode "
                  "@ : / % ? # in the user and password)", quoted(redact_redis_url(s)));
         }
         c.redis.url = std::move(s);
@@ -203,6 +215,19 @@ constexpr KeySpec kKeys[] = {
         }
         c.redis.password_file = std::move(path);
     }},
+    {"redis", "tls_ca_file", [](Config& c, const RawValue& v) {
+        c.redis.tls_ca_file = readable_file(v);
+    }},
+    {"redis", "tls_cert_file", [](Config& c, const RawValue& v) {
+        c.redis.tls_cert_file = readable_file(v);
+    }},
+    {"redis", "tls_key_file", [](Config& c, const RawValue& v) {
+        c.redis.tls_key_file = readable_file(v);
+    }},
+    {"redis", "tls_server_name", [](Config& c, const RawValue& v) {
+        c.redis.tls_server_name = v.string();
+    }},
+    {"redis", "tls_verify", [](Config& c, const RawValue& v) { c.redis.tls_verify = v.boolean(); }},
     {"redis", "connect_timeout_ms", [](Config& c, const RawValue& v) {
         c.redis.connect_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(v.integer(100, 60000)));
     }},

@@ -248,8 +248,24 @@ void check_redis_credentials(const Config& cfg, Problems& problems) {
     }
 }
 
+/// SPEC §Redis in production: TLS settings only make sense with rediss://, and a client
+/// certificate needs its key.
+void check_redis_tls(const Config& cfg, Problems& problems) {
+    const auto ep = parse_redis_url(cfg.redis.url);
+    const bool tls_keys = !cfg.redis.tls_ca_file.empty() || !cfg.redis.tls_cert_file.empty() ||
+                          !cfg.redis.tls_key_file.empty() || !cfg.redis.tls_server_name.empty() ||
+                          !cfg.redis.tls_verify;
+    if (tls_keys && (cfg.redis.url.empty() || (ep && !ep->tls))) {
+        problems.report("redis.tls_*: set, but redis.url is not rediss:// (TLS would not be used)");
+    }
+    if (cfg.redis.tls_cert_file.empty() != cfg.redis.tls_key_file.empty()) {
+        problems.report("redis.tls_cert_file and redis.tls_key_file: set both or neither");
+    }
+}
+
 void check_consistency(const Config& cfg, Problems& problems) {
     check_redis_credentials(cfg, problems);
+    check_redis_tls(cfg, problems);
     if (cfg.redis.instance_ttl <= cfg.redis.heartbeat) {
         problems.report("redis.instance_ttl_seconds: must be greater than "
                         "redis.heartbeat_seconds, got " +

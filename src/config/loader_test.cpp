@@ -224,7 +224,7 @@ TEST_F(LoaderTest, ValueErrorsNameFileKeyAndValue) {
         {"[http]\ncors_origins = [\"https://a.com/\"]",
          "http.cors_origins: expected \"*\" or an origin"},
         {"[redis]\nurl = \"http://x:1\"",
-         "redis.url: expected redis://[[user]:password@]host[:port][/db] or \"\""},
+         "redis.url: expected redis[s]://[[user]:password@]host[:port][/db] or \"\""},
         {"[redis]\nurl = \"http://x:1\"", "got \"http://x:1\""},
         {"[log]\nlevel = \"loud\"", "log.level: expected one of \"trace\", \"debug\", \"info\", "
                                     "\"warn\", \"error\", got \"loud\""},
@@ -288,7 +288,7 @@ TEST_F(LoaderTest, EnvAndFlagErrorsNameVariable) {
     m = error_of("", {}, f);
     EXPECT_NE(m.find("--listen: http.listen: expected host:port"), std::string::npos) << m;
     f = {};
-    f.redis = "rediss://h:1";
+    f.redis = "redis+sentinel://h:1/m";
     m = error_of("", {}, f);
     EXPECT_NE(m.find("--redis: redis.url:"), std::string::npos) << m;
 }
@@ -430,6 +430,26 @@ TEST_F(LoaderTest, RedisCredentials) {
     EXPECT_EQ(all[0].find("hunter2"), std::string::npos) << all[0];
 }
 
+/// TLS keys need rediss://; a client certificate needs its key; files must be readable.
+TEST_F(LoaderTest, RedisTls) {
+    const auto ca = (dir_ / "ca.pem").string();
+    std::ofstream(ca) << "not checked here\n";
+    Config c = load_config({}, {{"SSECAST_REDIS_URL", "rediss://h:6380"},
+                                {"SSECAST_REDIS_TLS_CA_FILE", ca},
+                                {"SSECAST_REDIS_TLS_SERVER_NAME", "redis.internal"}});
+    EXPECT_EQ(c.redis.tls_ca_file, ca);
+    EXPECT_EQ(c.redis.tls_server_name, "redis.internal");
+    EXPECT_TRUE(c.redis.tls_verify);
+    std::string e =
+        error_of("", {{"SSECAST_REDIS_URL", "redis://h"}, {"SSECAST_REDIS_TLS_CA_FILE", ca}});
+    EXPECT_NE(e.find("not rediss://"), std::string::npos) << e;
+    e = error_of("", {{"SSECAST_REDIS_URL", "rediss://h"}, {"SSECAST_REDIS_TLS_CERT_FILE", ca}});
+    EXPECT_NE(e.find("set both or neither"), std::string::npos) << e;
+    e = error_of("", {{"SSECAST_REDIS_URL", "rediss://h"},
+                      {"SSECAST_REDIS_TLS_CA_FILE", (dir_ / "missing.pem").string()}});
+    EXPECT_NE(e.find("redis.tls_ca_file: expected a readable file"), std::string::npos) << e;
+}
+
 /// Every key of the table appears in the example with its env variable name.
 TEST_F(LoaderTest, ExampleConfigMentionsEveryEnvVariable) {
     std::ifstream in(SSECAST_EXAMPLE_CONFIG);
@@ -449,7 +469,7 @@ TEST_F(LoaderTest, ExampleConfigMentionsEveryEnvVariable) {
         }
         ++count;
     }
-    EXPECT_EQ(count, 33 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
+    EXPECT_EQ(count, 38 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
 }
 
 } // namespace

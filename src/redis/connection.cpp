@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Self-healing hiredis connection.
+// Self-healing Redis connection: handshake, pipeline, timeouts, reconnect.
 #include "redis/connection.hpp"
 
 #include "config/secret_file.hpp"
-#include "redis/asio_adapter.hpp"
 
 #include <boost/asio/post.hpp>
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include <spdlog/spdlog.h>
@@ -21,6 +19,23 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr auto kSweepEvery = 100ms;
+/// Replies that a subscribed connection gets without asking (RESP2 pub/sub frames).
+constexpr std::string_view kPushKinds[] = {"message",     "pmessage",   "subscribe",
+                                           "unsubscribe", "psubscribe", "punsubscribe"};
+
+bool is_push(const redisReply& r) {
+    if (r.type != REDIS_REPLY_ARRAY || r.elements == 0 ||
+        r.element[0]->type != REDIS_REPLY_STRING) {
+        return false;
+    }
+    const std::string_view kind(r.element[0]->str, r.element[0]->len);
+    for (const auto k : kPushKinds) {
+        if (kind == k) {
+            return true;
+        }
+    }
+    return false;
+}
 /// A repeated failure reason is logged again (at warn) after this long.
 constexpr auto kRepeatLogEvery = 60s;
 /// A NOPERM/NOAUTH reply keeps auth_failed() true this long (the readiness window).
@@ -58,9 +73,6 @@ std::string without(std::string text, const std::string& secret) {
     return text;
 }
 
-Connection* owner(const redisAsyncContext* ac) {
-    return static_cast<Connection*>(ac->data);
-}
 } // namespace
 
 std::chrono::milliseconds backoff_delay(unsigned attempt, std::chrono::milliseconds base,
@@ -100,58 +112,42 @@ void Connection::connect() {
     if (!opts_.password_file.empty()) {
         std::string why;
         if (!config::read_secret_file(opts_.password_file, password_, why)) {
-            auth_refused_.store(true, std::memory_order_relaxed);
+            failure_.store(Failure::auth, std::memory_order_relaxed);
             retry_later("redis.password_file " + opts_.password_file + ": " + why, false);
             return;
         }
     }
-    redisAsyncContext* ac =
-        redisAsyncConnect(opts_.endpoint.host.c_str(), static_cast<int>(opts_.endpoint.port));
-    if (ac == nullptr) {
-        retry_later("out of memory", false);
-        return;
-    }
-    if (ac->err != 0) {
-        const std::string why = ac->errstr;
-        redisAsyncFree(ac); // never connected: no callback runs
-        retry_later(why, false);
-        return;
-    }
-    ac->data = this;
-    if (!attach(ac, ioc_)) {
-        redisAsyncFree(ac);
-        retry_later("cannot watch the socket", false);
-        return;
-    }
-    redisAsyncSetConnectCallback(ac, &Connection::on_connect_cb);
-    redisAsyncSetDisconnectCallback(ac, &Connection::on_disconnect_cb);
-    ctx_ = ac;
     state_ = State::connecting;
+    link_ = Transport::create(ioc_, opts_.tls);
+    link_->connect(opts_.endpoint.host, opts_.endpoint.port,
+                   [weak = weak_from_this(), link = link_](const std::string& error, bool tls) {
+                       auto self = weak.lock();
+                       if (!self || self->link_ != link) {
+                           return;
+                       }
+                       if (!error.empty()) {
+                           self->failure_.store(tls ? Failure::tls : Failure::none,
+                                                std::memory_order_relaxed);
+                           self->lose(error);
+                           return;
+                       }
+                       self->start_handshake();
+                   });
     connect_timer_.expires_after(opts_.connect_timeout);
     connect_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
         auto self = weak.lock();
         if (ec || !self) {
             return;
         }
-        if (self->state_ == State::handshaking) {
-            // Connected but unanswered (a hung Redis): freeing a connected context runs
-            // on_disconnect_cb, which retries.
-            self->drop_reason_ =
-                "no answer to " + self->steps_.front() + " within the connect timeout";
-            self->closing_ = true;
-            redisAsyncFree(self->ctx_);
-            return;
+        if (self->state_ == State::connecting && self->link_->tls_handshaking()) {
+            self->failure_.store(Failure::tls, std::memory_order_relaxed);
+            self->lose("TLS handshake timed out (is it a TLS port?)");
+        } else if (self->state_ == State::connecting) {
+            self->lose("connect timed out");
+        } else if (self->state_ == State::handshaking) {
+            // Connected but unanswered: a hung Redis (the kernel accepts for a stopped one).
+            self->lose("no answer to " + self->steps_.front() + " within the connect timeout");
         }
-        if (self->state_ != State::connecting) {
-            return;
-        }
-        // hiredis has no connect timeout. Freeing a context that never connected runs
-        // neither the connect nor the disconnect callback, so retry from here.
-        auto* pending_ctx = self->ctx_;
-        self->ctx_ = nullptr;
-        self->state_ = State::idle;
-        redisAsyncFree(pending_ctx);
-        self->retry_later("connect timed out", false);
     });
 }
 
@@ -197,29 +193,22 @@ void Connection::retry_later(const std::string& why, bool was_connected) {
     });
 }
 
-void Connection::on_connect_cb(const redisAsyncContext* ac, int status) {
-    Connection* self = owner(ac);
-    if (status != REDIS_OK) {
-        self->connect_timer_.cancel();
-        // A failed connect never reaches on_disconnect_cb; hiredis frees `ac` after this.
-        const std::string why = ac->errstr;
-        self->ctx_ = nullptr;
-        self->state_ = State::idle;
-        self->retry_later(why, false);
-        return;
-    }
-    // The connect timer keeps running: it also bounds the handshake.
-    self->start_handshake();
-}
-
 void Connection::start_handshake() {
-    // Runs inside hiredis' connect callback, where freeing the context is not allowed:
-    // failures are handled from the reply callbacks (or the connect timer).
     state_ = State::handshaking;
+    link_->start(
+        [weak = weak_from_this()](const redisReply& r) {
+            if (auto self = weak.lock()) {
+                self->on_reply(r);
+            }
+        },
+        [weak = weak_from_this(), link = link_](const std::string& why) {
+            if (auto self = weak.lock(); self && self->link_ == link) {
+                self->lose(why);
+            }
+        });
     const auto& ep = opts_.endpoint;
     std::vector<std::vector<std::string>> commands;
     steps_.clear();
-    steps_answered_ = 0;
     if (!password_.empty()) {
         // SPEC §Redis in production: every connection authenticates before its first command.
         commands.push_back(ep.username.empty()
@@ -235,51 +224,34 @@ void Connection::start_handshake() {
         commands.push_back({"PING"}); // a Redis that accepts but never answers is not up
         steps_.emplace_back("PING");
     }
-    for (const auto& args : commands) {
-        std::vector<const char*> argv;
-        std::vector<std::size_t> lens;
-        for (const auto& a : args) {
-            argv.push_back(a.data());
-            lens.push_back(a.size());
-        }
-        redisAsyncCommandArgv(ctx_, &Connection::on_handshake_cb, nullptr,
-                              static_cast<int>(argv.size()), argv.data(), lens.data());
+    const auto deadline = std::chrono::steady_clock::now() + opts_.connect_timeout;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        const bool last = i + 1 == commands.size();
+        send(
+            std::move(commands[i]), deadline,
+            [this, weak = weak_from_this(), link = link_, step = steps_[i], last](result<Reply> r) {
+                auto self = weak.lock();
+                if (!self || link_ != link || state_ != State::handshaking || !r) {
+                    return; // dropped meanwhile: lose() already handles the attempt
+                }
+                if (r->is_error()) {
+                    const bool auth = step == "AUTH" || is_refusal(r->str);
+                    failure_.store(auth ? Failure::auth : Failure::none, std::memory_order_relaxed);
+                    lose(step + " refused: " + without(r->str, password_));
+                    return;
+                }
+                if (last) {
+                    finish_handshake();
+                }
+            });
     }
-}
-
-void Connection::on_handshake_cb(redisAsyncContext* ac, void* reply, void* /*privdata*/) {
-    Connection* self = owner(ac);
-    if (reply == nullptr || self->state_ != State::handshaking || self->closing_) {
-        return; // the context is being freed, or an earlier step already failed
-    }
-    const auto* r = static_cast<const redisReply*>(reply);
-    const std::string& step = self->steps_.at(self->steps_answered_++);
-    if (r->type == REDIS_REPLY_ERROR) {
-        const std::string err(r->str, r->len);
-        const bool auth = step == "AUTH" || is_refusal(err);
-        self->fail_handshake(step + " refused: " + without(err, self->password_), auth);
-        return;
-    }
-    if (self->steps_answered_ == self->steps_.size()) {
-        self->finish_handshake();
-    }
-}
-
-void Connection::fail_handshake(const std::string& why, bool auth) {
-    auth_refused_.store(auth, std::memory_order_relaxed);
-    drop_reason_ = why;
-    closing_ = true;
-    // Inside a reply callback hiredis defers the free until the callback returns, then runs
-    // on_disconnect_cb (handshaking: a failed attempt, retried with backoff).
-    redisAsyncFree(ctx_);
 }
 
 void Connection::finish_handshake() {
     connect_timer_.cancel();
     state_ = State::connected;
-    closing_ = false;
     password_.clear();
-    auth_refused_.store(false, std::memory_order_relaxed);
+    failure_.store(Failure::none, std::memory_order_relaxed);
     const auto& ep = opts_.endpoint;
     if (attempt_ > 0) {
         spdlog::info("redis connected ({} {}:{}) after {} failed attempt{}", opts_.name, ep.host,
@@ -296,7 +268,7 @@ void Connection::finish_handshake() {
 }
 
 bool Connection::auth_failed() const noexcept {
-    if (auth_refused_.load(std::memory_order_relaxed)) {
+    if (failure_.load(std::memory_order_relaxed) == Failure::auth) {
         return true;
     }
     const auto window = std::chrono::duration_cast<std::chrono::nanoseconds>(kRefusalWindow);
@@ -304,110 +276,92 @@ bool Connection::auth_failed() const noexcept {
     return at != 0 && steady_ns() - at < window.count();
 }
 
-void Connection::note_refusal(const redisReply& r) {
+bool Connection::tls_failed() const noexcept {
+    return failure_.load(std::memory_order_relaxed) == Failure::tls;
+}
+
+void Connection::on_reply(const redisReply& r) {
     if (r.type == REDIS_REPLY_ERROR && is_refusal(std::string_view(r.str, r.len))) {
         refused_at_ns_.store(steady_ns(), std::memory_order_relaxed);
     }
+    // hiredis' rule: once subscribed, what is not the answer to a queued command is a push
+    // (including an error reply to SUBSCRIBE, say a channel the ACL refuses).
+    if (subscribed_ && (order_.empty() || is_push(r))) {
+        if (auto handler = push_) { // may be replaced or cleared while running
+            handler(Reply::from(&r));
+        }
+        return;
+    }
+    if (order_.empty()) {
+        lose("a reply nobody asked for (protocol out of step)");
+        return;
+    }
+    const auto id = order_.front();
+    order_.pop_front();
+    complete(id, Reply::from(&r)); // a timed-out id is gone from pending_: dropped
 }
 
-void Connection::on_disconnect_cb(const redisAsyncContext* ac, int status) {
-    Connection* self = owner(ac);
-    std::string why = status == REDIS_OK ? (self->drop_reason_.empty() ? std::string("closed")
-                                                                       : self->drop_reason_)
-                                         : std::string(ac->errstr);
-    self->drop_reason_.clear();
-    self->ctx_ = nullptr;
-    self->closing_ = false;
-    if (self->state_ == State::handshaking) {
-        // Never announced up: a failed attempt, not a lost connection (no down handlers).
-        self->connect_timer_.cancel();
-        self->state_ = State::idle;
-        self->retry_later(why, false);
+void Connection::lose(const std::string& why) {
+    if (!link_) {
         return;
     }
-    self->push_ = nullptr;
-    self->up_.store(false, std::memory_order_release);
-    // hiredis already failed every queued callback; anything left is ours to finish.
-    while (!self->pending_.empty()) {
-        self->complete(self->pending_.begin()->first, errc::backend_unavailable);
+    const State was = state_;
+    link_->close();
+    link_.reset();
+    connect_timer_.cancel();
+    order_.clear();
+    subscribed_ = false;
+    push_ = nullptr;
+    up_.store(false, std::memory_order_release);
+    if (was != State::stopped) {
+        state_ = State::idle;
     }
-    if (self->state_ == State::stopped) {
+    // Before any handler: a command issued from a `done` below is refused (state idle).
+    while (!pending_.empty()) {
+        complete(pending_.begin()->first, errc::backend_unavailable);
+    }
+    if (was == State::stopped) {
         return;
     }
-    self->state_ = State::idle;
-    for (auto& fn : self->down_handlers_) {
-        fn(why);
+    if (was == State::connected) {
+        for (auto& fn : down_handlers_) {
+            fn(why);
+        }
+        retry_later(why, true);
+    } else {
+        retry_later(why, false); // never announced up: a failed attempt, no down handlers
     }
-    self->retry_later(why, true);
 }
 
-void Connection::on_reply_cb(redisAsyncContext* ac, void* reply, void* privdata) {
-    Connection* self = owner(ac);
-    const auto id = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(privdata));
-    if (reply == nullptr) {
-        // The context is being freed: fail this one and refuse new commands from callbacks.
-        self->closing_ = true;
-        self->complete(id, errc::backend_unavailable);
-        return;
-    }
-    self->note_refusal(*static_cast<const redisReply*>(reply));
-    self->complete(id, Reply::from(static_cast<redisReply*>(reply)));
-}
-
-void Connection::on_push_cb(redisAsyncContext* ac, void* reply, void* /*privdata*/) {
-    Connection* self = owner(ac);
-    if (reply == nullptr) {
-        return;
-    }
-    self->note_refusal(*static_cast<const redisReply*>(reply)); // a SUBSCRIBE the ACL refused
-    if (!self->push_) {
-        return;
-    }
-    auto handler = self->push_; // may be replaced or cleared while running
-    handler(Reply::from(static_cast<redisReply*>(reply)));
+void Connection::send(std::vector<std::string> args, std::chrono::steady_clock::time_point deadline,
+                      Done done) {
+    const std::uint64_t id = next_id_++;
+    pending_.emplace(id, Pending{std::move(done), deadline});
+    order_.push_back(id);
+    link_->write(Transport::format(args));
+    arm_sweep();
 }
 
 void Connection::command(std::vector<std::string> args, Done done,
                          std::optional<std::chrono::milliseconds> timeout) {
-    if (state_ != State::connected || closing_ || ctx_ == nullptr) {
+    if (state_ != State::connected || !link_ || subscribed_) {
         done(errc::backend_unavailable);
         return;
     }
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
-    argv.reserve(args.size());
-    lens.reserve(args.size());
-    for (const auto& a : args) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-    }
-    const std::uint64_t id = next_id_++;
-    const auto deadline =
-        std::chrono::steady_clock::now() + timeout.value_or(opts_.command_timeout);
-    pending_.emplace(id, Pending{std::move(done), deadline});
-    if (redisAsyncCommandArgv(ctx_, &Connection::on_reply_cb,
-                              reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)),
-                              static_cast<int>(argv.size()), argv.data(),
-                              lens.data()) != REDIS_OK) {
-        complete(id, errc::backend_unavailable);
-        return;
-    }
-    arm_sweep();
+    send(std::move(args),
+         std::chrono::steady_clock::now() + timeout.value_or(opts_.command_timeout),
+         std::move(done));
 }
 
 void Connection::subscribe(const std::vector<std::string>& channels, PushHandler on_message) {
-    if (state_ != State::connected || closing_ || ctx_ == nullptr) {
+    if (state_ != State::connected || !link_) {
         return;
     }
     push_ = std::move(on_message);
-    std::vector<const char*> argv{"SUBSCRIBE"};
-    std::vector<std::size_t> lens{9};
-    for (const auto& c : channels) {
-        argv.push_back(c.data());
-        lens.push_back(c.size());
-    }
-    redisAsyncCommandArgv(ctx_, &Connection::on_push_cb, nullptr, static_cast<int>(argv.size()),
-                          argv.data(), lens.data());
+    subscribed_ = true;
+    std::vector<std::string> args{"SUBSCRIBE"};
+    args.insert(args.end(), channels.begin(), channels.end());
+    link_->write(Transport::format(args));
 }
 
 void Connection::complete(std::uint64_t id, result<Reply> r) {
@@ -449,37 +403,22 @@ void Connection::sweep_timeouts() {
     for (const auto id : expired) {
         complete(id, errc::timeout);
     }
-    if (!expired.empty()) {
-        drop("no reply within the command timeout");
+    if (!expired.empty() && state_ == State::connected) {
+        lose("no reply within the command timeout"); // an unanswered command: a dead link
     }
     if (!pending_.empty()) {
         arm_sweep();
     }
 }
 
-void Connection::drop(const std::string& why) {
-    if (state_ != State::connected || ctx_ == nullptr || closing_) {
-        return;
-    }
-    drop_reason_ = why;
-    closing_ = true;
-    redisAsyncFree(ctx_); // fails pending callbacks, then on_disconnect_cb reconnects
-}
-
 void Connection::stop() {
-    const State was = state_;
     state_ = State::stopped;
     connect_timer_.cancel();
     retry_timer_.cancel();
     sweep_timer_.cancel();
     up_.store(false, std::memory_order_release);
-    if (ctx_ != nullptr && !closing_) {
-        auto* ac = ctx_;
-        closing_ = true;
-        if (was != State::connected) {
-            ctx_ = nullptr; // never connected: no disconnect callback will clear it
-        }
-        redisAsyncFree(ac);
+    if (link_) {
+        lose("stopped");
     }
     while (!pending_.empty()) {
         complete(pending_.begin()->first, errc::backend_unavailable);

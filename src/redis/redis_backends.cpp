@@ -4,6 +4,10 @@
 
 #include "config/endpoints.hpp"
 
+#include <boost/asio/ssl/context.hpp>
+
+#include <openssl/ssl.h>
+
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
@@ -24,6 +28,44 @@ std::string password_source(const config::Config& cfg, const config::RedisEndpoi
     }
     return "no password";
 }
+/// The TLS settings of every connection, or none for redis://. Throws std::runtime_error
+/// naming the key when a CA, certificate or key file cannot be loaded.
+TlsOptions make_tls(const config::RedisConfig& rc, const config::RedisEndpoint& ep) {
+    namespace ssl = boost::asio::ssl;
+    TlsOptions tls;
+    if (!ep.tls) {
+        return tls;
+    }
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+    boost::system::error_code ec;
+    auto check = [&](const char* key, const std::string& path) {
+        if (ec) {
+            throw std::runtime_error(std::string(key) + ": cannot load " + path + ": " +
+                                     ec.message());
+        }
+    };
+    if (rc.tls_ca_file.empty()) {
+        ctx->set_default_verify_paths(ec);
+        check("redis.tls_ca_file", "the system trust store");
+    } else {
+        ctx->load_verify_file(rc.tls_ca_file, ec);
+        check("redis.tls_ca_file", rc.tls_ca_file);
+    }
+    if (!rc.tls_cert_file.empty()) {
+        ctx->use_certificate_chain_file(rc.tls_cert_file, ec);
+        check("redis.tls_cert_file", rc.tls_cert_file);
+        ctx->use_private_key_file(rc.tls_key_file, ssl::context::pem, ec);
+        check("redis.tls_key_file", rc.tls_key_file);
+    }
+    tls.context = std::move(ctx);
+    tls.server_name = rc.tls_server_name.empty() ? ep.host : rc.tls_server_name;
+    tls.verify = rc.tls_verify;
+    if (!tls.verify) {
+        spdlog::warn("redis.tls_verify = false: the Redis server's certificate is not checked");
+    }
+    return tls;
+}
 } // namespace
 
 std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
@@ -38,8 +80,9 @@ std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
     if (!cfg.redis.password.empty()) {
         endpoint->password = cfg.redis.password; // the loader allows one source only
     }
-    spdlog::info("redis: {} ({}), prefix {}", config::redact_redis_url(cfg.redis.url),
-                 password_source(cfg, *endpoint), cfg.redis.prefix);
+    spdlog::info("redis: {} ({}{}), prefix {}", config::redact_redis_url(cfg.redis.url),
+                 password_source(cfg, *endpoint), endpoint->tls ? ", TLS" : "", cfg.redis.prefix);
+    const auto tls = make_tls(cfg.redis, *endpoint);
     const Keys keys(cfg.redis.prefix, instance_id);
     auto node = std::make_shared<RedisNode>();
     // Every connection of this node is made here, so each one authenticates the same way.
@@ -48,6 +91,7 @@ std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
         o.name = std::move(name);
         o.endpoint = *endpoint;
         o.password_file = cfg.redis.password_file;
+        o.tls = tls;
         o.connect_timeout = cfg.redis.connect_timeout;
         o.command_timeout = cfg.redis.command_timeout;
         auto c = Connection::create(ioc, std::move(o));
@@ -74,6 +118,7 @@ std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
 
 std::string RedisNode::status_of(const std::vector<std::weak_ptr<Connection>>& connections) {
     bool all_up = true;
+    bool tls_failed = false;
     for (const auto& weak : connections) {
         const auto c = weak.lock();
         if (!c) {
@@ -82,9 +127,10 @@ std::string RedisNode::status_of(const std::vector<std::weak_ptr<Connection>>& c
         if (c->auth_failed()) {
             return "auth_failed";
         }
+        tls_failed = tls_failed || c->tls_failed();
         all_up = all_up && c->up();
     }
-    return all_up ? "connected" : "disconnected";
+    return all_up ? "connected" : tls_failed ? "tls_failed" : "disconnected";
 }
 
 boost::asio::awaitable<void> shutdown_node(IngestConsumer& ingest, RedisRegistry& registry,

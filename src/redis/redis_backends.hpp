@@ -38,7 +38,8 @@ struct RedisNode {
 
     /// The monitor's `redis.status` (SPEC §Redis in production: the monitor says why):
     /// "auth_failed" when Redis refuses any connection's credentials or ACL (see
-    /// Connection::auth_failed), else "connected" when all are up, else "disconnected".
+    /// Connection::auth_failed), else "connected" when all are up, else "tls_failed" when a
+    /// TLS handshake failed (untrusted certificate, wrong name), else "disconnected".
     /// Thread-safe; connections already destroyed are skipped.
     static std::string status_of(const std::vector<std::weak_ptr<Connection>>& connections);
 };
@@ -49,7 +50,8 @@ boost::asio::awaitable<void> shutdown_node(IngestConsumer& ingest, RedisRegistry
                                            std::chrono::milliseconds timeout);
 
 /// Builds and starts (connections begin once the loop runs) redis mode for `cfg`. Throws
-/// std::runtime_error naming redis.url if the URL does not parse (config validated it).
+/// std::runtime_error naming the key if the URL does not parse (config validated it) or a
+/// TLS CA, certificate or key file cannot be loaded.
 std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
                                            const std::string& instance_id,
                                            metrics::Metrics& metrics, boost::asio::io_context& ioc);
