@@ -69,7 +69,8 @@ struct Options {
     std::size_t topics = 1;
     std::string topic_prefix = "bench";
     std::vector<std::string> sub_urls; // subscriber i uses sub_urls[i % size]
-    std::string pub_url = "http://127.0.0.1:8080/publish";
+    /// publisher connection c uses pub_urls[c % size] (empty: http://127.0.0.1:8080/publish)
+    std::vector<std::string> pub_urls;
     std::vector<std::string> sub_headers;
     std::vector<std::string> pub_headers;
     std::string pub_body = R"({"topic":"{topic}","data":"{payload}"})";

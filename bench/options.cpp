@@ -20,7 +20,8 @@ void usage() {
         "http://127.0.0.1:8080/events?topic={topic});\n"
         "                        repeat it to spread subscribers round-robin over several servers\n"
         "  --sub-header 'K: V'   extra subscribe header (repeatable)\n"
-        "  --pub-url URL         template with {topic} (default http://127.0.0.1:8080/publish)\n"
+        "  --pub-url URL         template with {topic} (default http://127.0.0.1:8080/publish);\n"
+        "                        repeat it to spread publisher connections round-robin\n"
         "  --pub-header 'K: V'   extra publish header (repeatable)\n"
         "  --pub-body-template S with {topic} and {payload} (default JSON for ssecast; '{payload}' "
         "for nchan)\n"
@@ -64,7 +65,7 @@ Options parse_args(int argc, char** argv) {
         } else if (a == "--sub-header") {
             o.sub_headers.push_back(need(i));
         } else if (a == "--pub-url") {
-            o.pub_url = need(i);
+            o.pub_urls.push_back(need(i));
         } else if (a == "--pub-header") {
             o.pub_headers.push_back(need(i));
         } else if (a == "--pub-body-template") {

@@ -14,7 +14,7 @@ namespace ssecast::bench {
 struct Publisher {
     const Options& opt;
     net::io_context io{1};
-    tcp::endpoint server;
+    std::vector<tcp::endpoint> servers; // per --pub-url
     std::size_t next = 0;
     std::uint64_t t0 = 0;
     std::uint64_t deadline = 0;
@@ -24,7 +24,7 @@ struct Publisher {
     std::uint64_t reconnects = 0;
     std::uint64_t t_end = 0;
     LatencyHistogram rtt;
-    std::vector<std::string> heads; // per topic, up to Content-Length
+    std::vector<std::vector<std::string>> heads; // per --pub-url, per topic, to Content-Length
 
     explicit Publisher(const Options& o) : opt(o), ok_per_topic(o.topics, 0) {}
 
@@ -89,7 +89,7 @@ struct Publisher {
         co_return status;
     }
 
-    net::awaitable<void> run_conn() {
+    net::awaitable<void> run_conn(std::size_t url) {
         tcp::socket sock(io);
         std::string rb;
         bool open = false;
@@ -116,7 +116,7 @@ struct Publisher {
             if (!open) {
                 boost::system::error_code ec;
                 sock = tcp::socket(io);
-                std::tie(ec) = co_await sock.async_connect(server, use_nothrow);
+                std::tie(ec) = co_await sock.async_connect(servers[url], use_nothrow);
                 if (ec) {
                     ++errors;
                     continue;
@@ -129,7 +129,7 @@ struct Publisher {
             const std::string body =
                 replace_all(replace_all(opt.pub_body, "{payload}", payload(seq, ts)), "{topic}",
                             topic_name(opt, topic));
-            std::string req = heads[topic] + std::to_string(body.size()) + "\r\n\r\n" + body;
+            std::string req = heads[url][topic] + std::to_string(body.size()) + "\r\n\r\n" + body;
             auto [wec, wn] = co_await net::async_write(sock, net::buffer(req), use_nothrow);
             bool keep = true;
             int status = wec ? 0 : co_await read_response(sock, rb, keep);
@@ -154,18 +154,25 @@ struct Publisher {
     }
 
     void run(std::uint64_t hard_deadline) {
-        const Url u = parse_url(opt.pub_url);
-        server = tcp::endpoint(net::ip::make_address_v4(u.host), u.port);
-        for (std::size_t t = 0; t < opt.topics; ++t) {
-            Url ut = parse_url(replace_all(opt.pub_url, "{topic}", topic_name(opt, t)));
-            heads.push_back("POST " + ut.target + " HTTP/1.1\r\n" +
+        std::vector<std::string> urls = opt.pub_urls;
+        if (urls.empty()) {
+            urls.emplace_back("http://127.0.0.1:8080/publish");
+        }
+        for (const auto& url : urls) {
+            const Url u = parse_url(url);
+            servers.emplace_back(net::ip::make_address_v4(u.host), u.port);
+            auto& h = heads.emplace_back();
+            for (std::size_t t = 0; t < opt.topics; ++t) {
+                Url ut = parse_url(replace_all(url, "{topic}", topic_name(opt, t)));
+                h.push_back("POST " + ut.target + " HTTP/1.1\r\n" +
                             header_block(ut, opt.pub_headers) + "Content-Length: ");
+            }
         }
         interval_ns = opt.rate > 0 ? 1e9 / opt.rate : 0;
         t0 = now_ns();
         deadline = hard_deadline;
         for (std::size_t c = 0; c < opt.pub_conns; ++c) {
-            net::co_spawn(io, run_conn(), net::detached);
+            net::co_spawn(io, run_conn(c % servers.size()), net::detached);
         }
         io.run();
     }

@@ -150,10 +150,12 @@ void drain_inbox(http::Shard& shard) {
     shard.counters->add(shard.counters->dropped, dropped);
 }
 
-/// Bounded periodic work of one shard (Redis clientsCron style): heartbeats and stuck
-/// writers. Ticks four times per heartbeat interval (at most once a second), so a heartbeat
-/// goes out at most a quarter interval late.
-net::awaitable<void> shard_cron(http::Shard& shard, const config::Config& cfg) {
+/// Bounded periodic work of one shard (Redis clientsCron style): heartbeats, stuck writers
+/// and, on one shard, the backends' own (`backend_cron`, may be null). Ticks four times per
+/// heartbeat interval (at most once a second), so a heartbeat goes out at most a quarter
+/// interval late.
+net::awaitable<void> shard_cron(http::Shard& shard, const config::Config& cfg,
+                                std::function<void()> backend_cron) {
     net::steady_timer timer(shard.ioc);
     const std::chrono::steady_clock::duration heartbeat = cfg.sse.heartbeat;
     const auto stuck_after =
@@ -167,6 +169,9 @@ net::awaitable<void> shard_cron(http::Shard& shard, const config::Config& cfg) {
             co_return;
         }
         http::sweep_streams(shard, heartbeat, stuck_after);
+        if (backend_cron) {
+            backend_cron();
+        }
     }
 }
 
@@ -252,7 +257,8 @@ int run_server(const config::Config& cfg_in) {
                                      e.code().message());
         }
         net::co_spawn(s->ioc, accept_loop(*acceptors.back(), ctx, *s), net::detached);
-        net::co_spawn(s->ioc, shard_cron(*s, cfg), net::detached);
+        net::co_spawn(s->ioc, shard_cron(*s, cfg, s == shards.front() ? backends.cron : nullptr),
+                      net::detached);
     }
     // SIGTERM/SIGINT: stop accepting, close streams (clients resume elsewhere with
     // Last-Event-ID), give in-flight work shutdown.grace_seconds, then stop.

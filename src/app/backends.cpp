@@ -37,7 +37,9 @@ Backends make_backends(const config::Config& cfg, const std::string& instance_id
             co_await redis::shutdown_node(*node->ingest, *registry, kDeregisterTimeout);
         };
     } else {
-        b.broker = std::make_unique<broker::MemoryBroker>(cfg.history, SystemClock::instance());
+        auto broker = std::make_unique<broker::MemoryBroker>(cfg.history, SystemClock::instance());
+        b.cron = [raw = broker.get()] { raw->trim_history(); };
+        b.broker = std::move(broker);
         b.registry = std::make_unique<registry::MemoryRegistry>(instance_id);
         b.shutdown = []() -> boost::asio::awaitable<void> { co_return; };
     }

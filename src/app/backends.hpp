@@ -24,6 +24,9 @@ struct Backends {
     std::unique_ptr<ratelimit::RateLimiter> limiter;
     std::function<bool()> ready;               ///< null = always ready
     std::function<std::string()> redis_status; ///< null = "disabled"
+    /// Bounded periodic work (memory: age trimming of idle topics); called about once a
+    /// second on shard 0. null = none.
+    std::function<void()> cron;
     /// Called once during drain, before the loops stop (redis: deregister the instance).
     std::function<boost::asio::awaitable<void>()> shutdown;
 };

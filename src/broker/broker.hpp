@@ -5,8 +5,11 @@
 #pragma once
 
 #include "common/errc.hpp"
-#include "history/memory_history.hpp"
+#include "history/replay.hpp"
 #include "hub/event.hpp"
+#include "hub/topic.hpp"
+
+#include <boost/system/error_code.hpp>
 
 #include <functional>
 #include <string_view>
@@ -18,12 +21,14 @@ namespace ssecast::broker {
 ///  - ids are strictly increasing in publish order, across all instances sharing a backend;
 ///  - an event is stored in history before (or atomically with) its delivery, so a client
 ///    that registers, then reads history, then goes live misses nothing;
-///  - `deliver` sees events in id order, each exactly once per instance.
+///  - `deliver` sees events in id order, each exactly once per instance, at least those on
+///    the topics some stream of this instance watches (watch()).
 class Broker {
   public:
     using PublishDone = std::function<void(result<std::vector<sse::EventId>>)>;
     using ReplayDone = std::function<void(result<history::Replay>)>;
     using Deliver = std::function<void(const hub::EventPtr&)>;
+    using WatchDone = std::function<void(boost::system::error_code)>;
 
     virtual ~Broker() = default;
 
@@ -41,6 +46,15 @@ class Broker {
     /// page starts). `done` runs once, on any thread, with the page or an error
     /// (errc::backend_unavailable, timeout).
     virtual void replay(history::ReplayQuery q, ReplayDone done) = 0;
+
+    /// One stream's interest in `patterns`. Once `done` succeeds, every event published on
+    /// them afterwards reaches `deliver` (redis: this instance's Redis subscription is
+    /// confirmed), so a stream that registers, watches, then reads history misses nothing.
+    /// `done` runs once, on any thread; on an error (errc::backend_unavailable, timeout)
+    /// nothing is held and unwatch must not be called.
+    virtual void watch(std::vector<hub::TopicPattern> patterns, WatchDone done) = 0;
+    /// Ends one successful watch() of the same patterns.
+    virtual void unwatch(std::vector<hub::TopicPattern> patterns) = 0;
 
     /// Stops delivering; pending callbacks complete with an error or not at all after this.
     virtual void stop() = 0;

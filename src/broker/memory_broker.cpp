@@ -12,8 +12,8 @@ std::uint64_t unix_ms(std::chrono::system_clock::time_point t) {
 } // namespace
 
 MemoryBroker::MemoryBroker(const config::HistoryConfig& cfg, const Clock& clock)
-    : clock_(clock),
-      history_(cfg.max_events, cfg.max_age, clock, sse::EventId{unix_ms(clock.system_now()), 0}) {}
+    : clock_(clock), history_(cfg.max_events, cfg.max_total_events, cfg.max_age, clock,
+                              sse::EventId{unix_ms(clock.system_now()), 0}) {}
 
 void MemoryBroker::start(Deliver deliver) {
     const std::lock_guard lock(mutex_);

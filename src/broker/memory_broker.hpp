@@ -6,6 +6,7 @@
 #include "broker/broker.hpp"
 #include "common/clock.hpp"
 #include "config/config.hpp"
+#include "history/memory_history.hpp"
 
 #include <mutex>
 
@@ -19,8 +20,14 @@ class MemoryBroker final : public Broker {
     void start(Deliver deliver) override;
     void publish(std::vector<hub::EventDraft> drafts, PublishDone done) override;
     void replay(history::ReplayQuery q, ReplayDone done) override;
+    /// Every event reaches deliver in memory mode: nothing to set up.
+    void watch(std::vector<hub::TopicPattern>, WatchDone done) override { done({}); }
+    void unwatch(std::vector<hub::TopicPattern>) override {}
     void stop() override;
     std::string_view name() const noexcept override { return "memory"; }
+    /// Returns expired history (idle topics included) in bounded steps; App calls it about
+    /// once a second. Any thread.
+    void trim_history() { history_.trim(); }
 
   private:
     const Clock& clock_;

@@ -40,8 +40,9 @@ struct SseConfig {
 
 /// [history]
 struct HistoryConfig {
-    std::size_t max_events = 10000;
-    std::chrono::seconds max_age{3600}; ///< max_age_seconds
+    std::size_t max_events = 10000;           ///< per topic
+    std::chrono::seconds max_age{3600};       ///< max_age_seconds
+    std::size_t max_total_events = 1'000'000; ///< memory mode: (topic, event) entries in all
 };
 
 /// [limits]

@@ -180,6 +180,9 @@ constexpr KeySpec kKeys[] = {
     {"history", "max_age_seconds", [](Config& c, const RawValue& v) {
         c.history.max_age = seconds(v, 1);
     }},
+    {"history", "max_total_events", [](Config& c, const RawValue& v) {
+        c.history.max_total_events = size(v, 1);
+    }},
 
     {"limits", "max_connections", [](Config& c, const RawValue& v) {
         c.limits.max_connections = size(v, 1);

@@ -67,6 +67,7 @@ TEST_F(LoaderTest, DefaultsWithoutFileEnvOrFlags) {
     EXPECT_EQ(c.sse.max_topics, 32U);
     EXPECT_EQ(c.history.max_events, 10000U);
     EXPECT_EQ(c.history.max_age, 3600s);
+    EXPECT_EQ(c.history.max_total_events, 1000000U);
     EXPECT_EQ(c.limits.max_connections, 20000U);
     EXPECT_EQ(c.limits.max_queue_bytes, 1024U * 1024);
     EXPECT_EQ(c.redis.url, "");
@@ -96,6 +97,8 @@ publish_keys = ["k1", "k2"]
 admin_token = "adm"
 [sse]
 retry_ms = 500
+[history]
+max_total_events = 5000
 [limits]
 max_connections_per_user = 3
 max_queue_bytes = 2048
@@ -119,6 +122,7 @@ level = "debug"
     EXPECT_EQ(c.auth.publish_keys, (std::vector<std::string>{"k1", "k2"}));
     EXPECT_EQ(c.auth.admin_token, "adm");
     EXPECT_EQ(c.sse.retry, 500ms);
+    EXPECT_EQ(c.history.max_total_events, 5000U);
     EXPECT_EQ(c.limits.max_connections_per_user, 3U);
     EXPECT_EQ(c.limits.max_queue_bytes, 2048U);
     EXPECT_EQ(c.redis.url, "redis://127.0.0.1:6380/2");
@@ -212,6 +216,8 @@ TEST_F(LoaderTest, ValueErrorsNameFileKeyAndValue) {
         {"[sse]\nheartbeat_seconds = 1.5",
          "sse.heartbeat_seconds: expected an integer in [1, 1000000000], got 1.5"},
         {"[sse]\nmax_topics = 0", "sse.max_topics: expected a positive integer, got 0"},
+        {"[history]\nmax_total_events = 0",
+         "history.max_total_events: expected a positive integer, got 0"},
         {"[auth]\nallow_anonymous = \"yes\"",
          "auth.allow_anonymous: expected true or false, got \"yes\""},
         {"[auth]\njwt_secret = 5", "auth.jwt_secret: expected a string, got 5"},
@@ -367,6 +373,7 @@ TEST_F(LoaderTest, ExampleConfigLoadsAndDocumentsTheDefaults) {
     EXPECT_EQ(c.sse.max_topics, d.sse.max_topics);
     EXPECT_EQ(c.history.max_events, d.history.max_events);
     EXPECT_EQ(c.history.max_age, d.history.max_age);
+    EXPECT_EQ(c.history.max_total_events, d.history.max_total_events);
     EXPECT_EQ(c.limits.max_connections, d.limits.max_connections);
     EXPECT_EQ(c.limits.max_event_bytes, d.limits.max_event_bytes);
     EXPECT_EQ(c.limits.max_body_bytes, d.limits.max_body_bytes);
@@ -469,7 +476,7 @@ TEST_F(LoaderTest, ExampleConfigMentionsEveryEnvVariable) {
         }
         ++count;
     }
-    EXPECT_EQ(count, 38 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
+    EXPECT_EQ(count, 39 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
 }
 
 } // namespace

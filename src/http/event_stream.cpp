@@ -275,6 +275,9 @@ net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req
         }
         if (page->lost) {
             sub.push_control(history_lost_event(*req.last_event_id));
+            // Per-topic history: a later page may still start below this gap (another
+            // topic's events come first); that is this loss again, not a new one.
+            q.lost_reported_through = page->lost_through;
         }
         sub.push_replay(page->events, page->next_after);
         if (!page->more && sub.held_drops() == drops) {
@@ -365,6 +368,7 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
                      sub.user_id(), cfg.limits.max_queue_bytes);
     }
     shard.hub.remove(&sub);
+    ctx.broker.unwatch(sub.patterns());
     st->sub = nullptr;
     counters.add(counters.connections, static_cast<std::uint64_t>(-1));
     counters.add(counters.disconnects);

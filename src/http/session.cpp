@@ -3,6 +3,7 @@
 // parser (compile cost: STACK.md).
 #include "http/session.hpp"
 
+#include "http/async_bridge.hpp"
 #include "http/error_reply.hpp"
 #include "http/event_stream.hpp"
 #include "http/routes.hpp"
@@ -197,6 +198,28 @@ net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, 
         res.headers = std::move(headers);
         res.headers.emplace_back("Retry-After", "5");
         co_return res;
+    }
+    if (!stats) {
+        // SPEC §Resume: the live channel is confirmed before the stream answers and reads
+        // history, so no event falls between replay and live (redis: this instance's Redis
+        // subscription to these topics; memory: at once).
+        // (use_awaitable would throw a bare error_code: it travels in an optional.)
+        using Failure = std::optional<boost::system::error_code>;
+        const auto failed = co_await await_callback<Failure>([&](auto done) {
+            ctx.broker.watch(sub.patterns, [done](boost::system::error_code ec) mutable {
+                done(ec ? Failure(ec) : std::nullopt);
+            });
+        });
+        if (failed) {
+            ctx.registry.disconnected(conn);
+            ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
+            auto res =
+                error_reply(*failed == errc::timeout ? errc::timeout : errc::backend_unavailable,
+                            "Redis cannot take new subscriptions right now.");
+            res.headers = std::move(headers);
+            res.headers.emplace_back("Retry-After", "2");
+            co_return res;
+        }
     }
     // The registry keeps its own record; the stream needs only the id (disconnected()), so an
     // idle stream does not hold a second copy of its topics.

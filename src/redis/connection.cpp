@@ -353,14 +353,16 @@ void Connection::command(std::vector<std::string> args, Done done,
          std::move(done));
 }
 
-void Connection::subscribe(const std::vector<std::string>& channels, PushHandler on_message) {
-    if (state_ != State::connected || !link_) {
+void Connection::pubsub(std::string_view verb, const std::vector<std::string>& names,
+                        PushHandler on_push) {
+    if (state_ != State::connected || !link_ || names.empty()) {
         return;
     }
-    push_ = std::move(on_message);
+    push_ = std::move(on_push);
+    // From here on this link is in pub/sub mode (RESP2): replies are pushes (see on_reply).
     subscribed_ = true;
-    std::vector<std::string> args{"SUBSCRIBE"};
-    args.insert(args.end(), channels.begin(), channels.end());
+    std::vector<std::string> args{std::string(verb)};
+    args.insert(args.end(), names.begin(), names.end());
     link_->write(Transport::format(args));
 }
 

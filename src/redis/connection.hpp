@@ -22,6 +22,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ssecast::redis {
@@ -98,10 +99,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void command(std::vector<std::string> args, Done done,
                  std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
-    /// SUBSCRIBE `channels`; `on_message` gets every push reply (["subscribe", ch, n],
-    /// ["message", ch, payload]) until the connection drops. Call from an on_up handler;
-    /// after a reconnect, subscribe again. A subscribed connection takes no other command.
-    void subscribe(const std::vector<std::string>& channels, PushHandler on_message);
+    /// A pub/sub command: `verb` is SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE or PUNSUBSCRIBE.
+    /// `on_push` (kept for later commands too) gets every push reply (["subscribe", ch, n],
+    /// ["message", ch, payload], ["pmessage", pattern, ch, payload], ...) until the
+    /// connection drops. Call from an on_up handler; after a reconnect, subscribe again. A
+    /// subscribed connection takes no other command. Does nothing while down.
+    void pubsub(std::string_view verb, const std::vector<std::string>& names, PushHandler on_push);
 
   private:
     /// connecting: TCP (and TLS) in progress; handshaking: AUTH/SELECT/PING sent, not up yet.

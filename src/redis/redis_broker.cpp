@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Redis broker: publish script, replay script, subscriber with gap fill, readiness ping.
+// Redis broker: group-committed publish script, replay script, selective subscriber with gap
+// fill, readiness ping.
 #include "redis/redis_broker.hpp"
 
 #include "common/utf8.hpp"
@@ -30,6 +31,14 @@ constexpr auto kReadyWindow = 3s;
 constexpr auto kIdWarningEvery = 10s;
 /// Live messages held during a gap fill before giving up on order (memory bound).
 constexpr std::size_t kMaxHeld = 100000;
+/// publish.lua calls outstanding at once: one being run while the next burst is sent.
+constexpr std::size_t kMaxInFlight = 1;
+/// Events per group commit, at most (bounds one script's run time and argument size).
+constexpr std::size_t kMaxEventsPerCommit = 256;
+/// The key layout this version writes (upgrade.lua): 2 = per-topic history (issue #13).
+constexpr auto kLayoutVersion = "2";
+/// Entries per gap-fill page after a resubscribe.
+constexpr std::size_t kFillPage = 1000;
 
 std::int64_t steady_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -64,15 +73,25 @@ RedisBroker::RedisBroker(net::io_context& ioc, const config::Config& cfg, const 
                          std::shared_ptr<Connection> subscriber)
     : ioc_(ioc), cfg_(cfg), keys_(keys), metrics_(metrics), cmd_(std::move(commands)),
       sub_(std::move(subscriber)), publish_script_(Script::create(lua::kPublish)),
-      replay_script_(Script::create(lua::kReplay)), ping_timer_(ioc), fill_retry_(ioc) {
+      replay_script_(Script::create(lua::kReplay)),
+      upgrade_script_(Script::create(lua::kUpgrade)),
+      subs_(
+          ioc, *sub_, keys_, std::chrono::milliseconds(3000),
+          [this](const Reply& r) { on_push(r); }, [this] { fill_gap(); }),
+      ping_timer_(ioc), fill_retry_(ioc) {
+    subs_.keep(keys_.ping);
     sub_->on_up([this] { on_subscriber_up(); });
     sub_->on_down([this](const std::string&) {
         filling_ = false;
         fill_retry_.cancel();
         held_.clear();
+        subs_.connection_down();
         update_gauge();
     });
-    cmd_->on_up([this] { update_gauge(); });
+    cmd_->on_up([this] {
+        upgrade_layout();
+        update_gauge();
+    });
     cmd_->on_down([this](const std::string&) { update_gauge(); });
 }
 
@@ -122,61 +141,118 @@ void RedisBroker::update_gauge() {
     metrics_.global().redis_up.store(up ? 1 : 0, std::memory_order_relaxed);
 }
 
+void RedisBroker::upgrade_layout() {
+    // Sent first on every (re)connect, so it runs before any publish on this connection.
+    upgrade_script_->eval(
+        *cmd_, {keys_.layout, keys_.old_stream, keys_.old_trimmed, keys_.last_id, keys_.origin},
+        {kLayoutVersion}, [](result<Reply> r) {
+            if (r && r->type == Reply::Type::integer && r->integer == 1) {
+                spdlog::warn("redis: found history in the layout of a version before per-topic "
+                             "history; dropped it (clients resuming from older ids get "
+                             "ssecast.history-lost; docs/redis.md §Upgrading)");
+            } else if (r && r->type == Reply::Type::error) {
+                spdlog::error("redis layout upgrade failed: {}", r->str);
+            }
+        });
+}
+
 void RedisBroker::publish(std::vector<hub::EventDraft> drafts, PublishDone done) {
     net::post(ioc_, [this, drafts = std::move(drafts), done = std::move(done)]() mutable {
-        run_publish(std::move(drafts), std::string(), std::move(done));
+        if (stopped_ || !cmd_->up()) {
+            done(errc::backend_unavailable);
+            return;
+        }
+        queued_.push_back(Request{std::move(drafts), std::move(done)});
+        flush_publishes();
     });
+}
+
+void RedisBroker::flush_publishes() {
+    // Group commit: while a script call is out, new requests queue up and go together in
+    // the next one, so a burst costs one round trip per call, not one per request.
+    while (!queued_.empty() && in_flight_ < kMaxInFlight) {
+        std::vector<Request> batch;
+        std::size_t events = 0;
+        while (!queued_.empty() &&
+               (batch.empty() || events + queued_.front().drafts.size() <= kMaxEventsPerCommit)) {
+            events += queued_.front().drafts.size();
+            batch.push_back(std::move(queued_.front()));
+            queued_.erase(queued_.begin());
+        }
+        run_publish(std::move(batch), std::string());
+    }
 }
 
 void RedisBroker::publish_ingested(std::vector<hub::EventDraft> drafts, std::string item,
                                    PublishDone done) {
-    run_publish(std::move(drafts), std::move(item), std::move(done));
+    std::vector<Request> one;
+    one.push_back(Request{std::move(drafts), std::move(done)});
+    run_publish(std::move(one), std::move(item));
 }
 
-void RedisBroker::run_publish(std::vector<hub::EventDraft> drafts, std::string item,
-                              PublishDone done) {
+void RedisBroker::run_publish(std::vector<Request> requests, std::string item) {
+    auto fail_all = [](std::vector<Request>& rs, errc e) {
+        for (auto& r : rs) {
+            r.done(e);
+        }
+    };
     if (stopped_ || !cmd_->up()) {
-        done(errc::backend_unavailable);
+        fail_all(requests, errc::backend_unavailable);
         return;
     }
-    const bool check_only = drafts.empty();
+    const bool check_only = requests.empty();
     const auto ms = unix_ms_now();
-    std::vector<std::string> args;
-    args.reserve(6 + drafts.size());
-    args.push_back(keys_.events);
-    args.push_back(std::to_string(cfg_.history.max_events));
-    args.push_back(std::to_string(cfg_.history.max_age.count() * 1000));
-    args.push_back(floor_.str());
-    args.push_back(std::move(item));
-    args.push_back(std::to_string(kStoredIdLead.count()));
-    for (const auto& d : drafts) {
-        args.push_back(encode_stored(d, ms));
+    std::vector<std::string> args{keys_.prefix,
+                                  std::to_string(cfg_.history.max_events),
+                                  std::to_string(cfg_.history.max_age.count() * 1000),
+                                  floor_.str(),
+                                  std::move(item),
+                                  std::to_string(kStoredIdLead.count()),
+                                  std::to_string(requests.size())};
+    for (const auto& req : requests) {
+        args.push_back(std::to_string(req.drafts.size()));
+        for (const auto& d : req.drafts) {
+            args.push_back(std::to_string(d.topics.size()));
+            args.insert(args.end(), d.topics.begin(), d.topics.end());
+            args.push_back(encode_stored(d, ms));
+        }
     }
+    ++in_flight_;
     publish_script_->eval(
-        *cmd_, {keys_.stream, keys_.last_id, keys_.origin, keys_.processing, keys_.trimmed}, args,
-        [this, check_only, done = std::move(done)](result<Reply> r) {
+        *cmd_, {keys_.last_id, keys_.origin, keys_.processing, keys_.topics}, args,
+        [this, check_only, requests = std::move(requests), fail_all](result<Reply> r) mutable {
+            --in_flight_;
             if (!r) {
-                done(r.error()); // the link dropped or timed out: ready() sees the connection
+                fail_all(requests,
+                         r.error() == errc::timeout ? errc::timeout : errc::backend_unavailable);
+                flush_publishes();
                 return;
             }
-            if (!r->is_array() || r->elements.size() != 2 || !r->elements[0].is_array() ||
-                !r->elements[1].is_array()) {
+            const bool shaped = r->is_array() && r->elements.size() == 2 &&
+                                r->elements[0].is_array() && r->elements[1].is_array() &&
+                                (r->elements[0].elements.empty() ||
+                                 r->elements[0].elements.size() == requests.size());
+            if (!shaped) {
                 note_publish_outcome(false, check_only, r->str);
-                done(errc::backend_unavailable);
+                fail_all(requests, errc::backend_unavailable);
+                flush_publishes();
                 return;
             }
-            std::vector<sse::EventId> ids;
-            ids.reserve(r->elements[0].elements.size());
             const auto now = unix_ms_now();
-            for (const auto& e : r->elements[0].elements) {
-                const auto id = check_redis_id(e.str, now);
-                if (id.verdict != IdVerdict::ok) {
-                    note_publish_outcome(false, check_only, "it returned the id " + e.str);
-                    done(errc::internal);
-                    return;
+            std::vector<std::vector<sse::EventId>> ids(requests.size());
+            const auto& groups = r->elements[0].elements;
+            for (std::size_t g = 0; g < groups.size(); ++g) {
+                for (const auto& e : groups[g].elements) {
+                    const auto id = check_redis_id(e.str, now);
+                    if (id.verdict != IdVerdict::ok) {
+                        note_publish_outcome(false, check_only, "it returned the id " + e.str);
+                        fail_all(requests, errc::internal);
+                        flush_publishes();
+                        return;
+                    }
+                    ids[g].push_back(id.id);
+                    floor_ = std::max(floor_, id.id);
                 }
-                ids.push_back(id.id);
-                floor_ = std::max(floor_, id.id);
             }
             for (const auto& bad : r->elements[1].elements) {
                 // Ignored by the script; a real publish has overwritten the key since. A check
@@ -188,7 +264,10 @@ void RedisBroker::run_publish(std::vector<hub::EventDraft> drafts, std::string i
                 }
             }
             note_publish_outcome(true, check_only, {});
-            done(std::move(ids));
+            for (std::size_t g = 0; g < requests.size(); ++g) {
+                requests[g].done(std::move(ids[g])); // empty: an ingest item already consumed
+            }
+            flush_publishes();
         });
 }
 
@@ -227,7 +306,7 @@ void RedisBroker::refused_id(std::string_view source, std::string_view text, IdV
 }
 
 void RedisBroker::check_publish() {
-    run_publish({}, std::string(), [](result<std::vector<sse::EventId>>) {});
+    run_publish({}, std::string());
 }
 
 void RedisBroker::replay(history::ReplayQuery q, ReplayDone done) {
@@ -236,22 +315,26 @@ void RedisBroker::replay(history::ReplayQuery q, ReplayDone done) {
             done(errc::backend_unavailable);
             return;
         }
-        std::vector<std::string> args{q.after.str(), std::to_string(q.max_scan),
-                                      std::to_string(q.max_bytes)};
+        std::vector<std::string> args{keys_.prefix,
+                                      q.after.str(),
+                                      std::to_string(q.max_scan),
+                                      std::to_string(q.max_bytes),
+                                      std::to_string(cfg_.history.max_age.count() * 1000),
+                                      std::to_string(kStoredIdLead.count()),
+                                      q.lost_reported_through.str()};
         for (const auto& p : q.topics) {
-            if (p.is_prefix() && p.key().empty()) {
-                args.resize(3); // "*": every topic
-                break;
-            }
             args.push_back((p.is_prefix() ? "^" : "=") + p.key());
         }
-        replay_script_->eval(*cmd_, {keys_.stream, keys_.origin, keys_.trimmed, keys_.last_id},
-                             args, [this, done = std::move(done)](result<Reply> r) {
+        if (q.topics.empty()) {
+            args.emplace_back("^"); // every topic
+        }
+        replay_script_->eval(*cmd_, {keys_.last_id, keys_.origin, keys_.topics}, args,
+                             [this, done = std::move(done)](result<Reply> r) {
                                  if (!r) {
                                      done(r.error());
                                      return;
                                  }
-                                 const auto next = r->is_array() && r->elements.size() == 4
+                                 const auto next = r->is_array() && r->elements.size() == 5
                                                        ? sse::EventId::parse(r->elements[3].str)
                                                        : std::nullopt;
                                  if (!next || !r->elements[1].is_array()) {
@@ -263,6 +346,8 @@ void RedisBroker::replay(history::ReplayQuery q, ReplayDone done) {
                                  out.lost = r->elements[0].integer != 0;
                                  out.more = r->elements[2].integer != 0;
                                  out.next_after = *next;
+                                 out.lost_through =
+                                     sse::EventId::parse(r->elements[4].str).value_or(*next);
                                  const auto now = unix_ms_now();
                                  for (const auto& entry : r->elements[1].elements) {
                                      const auto* payload = entry_payload(entry);
@@ -286,9 +371,29 @@ void RedisBroker::replay(history::ReplayQuery q, ReplayDone done) {
     });
 }
 
+void RedisBroker::watch(std::vector<hub::TopicPattern> patterns, WatchDone done) {
+    net::post(ioc_, [this, patterns = std::move(patterns), done = std::move(done)]() mutable {
+        if (stopped_) {
+            done(errc::backend_unavailable);
+            return;
+        }
+        subs_.watch(patterns, std::move(done));
+    });
+}
+
+void RedisBroker::unwatch(std::vector<hub::TopicPattern> patterns) {
+    net::post(ioc_, [this, patterns = std::move(patterns)] {
+        if (!stopped_) {
+            subs_.unwatch(patterns);
+        }
+    });
+}
+
 void RedisBroker::on_subscriber_up() {
     update_gauge();
-    sub_->subscribe({keys_.events, keys_.ping}, [this](const Reply& r) { on_push(r); });
+    // Live messages wait until every channel is confirmed again and the gap is filled.
+    filling_ = last_delivered_ != sse::EventId{};
+    subs_.connection_up();
 }
 
 void RedisBroker::on_push(const Reply& r) {
@@ -296,80 +401,97 @@ void RedisBroker::on_push(const Reply& r) {
         return;
     }
     const std::string& kind = r.elements[0].str;
-    const std::string& channel = r.elements[1].str;
+    const std::string& channel = r.elements[kind == "pmessage" ? 2 : 1].str;
     if (kind == "subscribe") {
-        if (channel == keys_.events) {
-            spdlog::info("redis subscribed to {}", channel);
-            fill_gap();
-        } else if (channel == keys_.ping) {
+        if (channel == keys_.ping) {
             cmd_->command({"PUBLISH", keys_.ping, "1"}, [](result<Reply>) {}); // ready sooner
             check_publish();
         }
         return;
     }
-    if (kind != "message") {
+    if (kind != "message" && kind != "pmessage") {
         return;
     }
     if (channel == keys_.ping) {
         last_pong_ns_.store(steady_ns(), std::memory_order_relaxed);
         return;
     }
-    if (channel != keys_.events) {
-        return;
-    }
+    const std::string& payload = r.elements[kind == "pmessage" ? 3 : 2].str;
     if (filling_) {
         if (held_.size() < kMaxHeld) {
-            held_.push_back(r.elements[2].str);
+            held_.push_back(payload);
         }
         return;
     }
-    deliver_payload(r.elements[2].str);
+    deliver_payload(payload);
 }
 
 void RedisBroker::fill_gap() {
-    // Events published while this subscription was down are in the stream: deliver them
-    // first, then the live ones held meanwhile (ids ≤ last delivered are dropped).
-    if (last_delivered_ == sse::EventId{}) {
+    // Every channel is confirmed again. Events published while the subscription was down
+    // are in the topics' streams: deliver them first, then the live ones held meanwhile
+    // (ids ≤ last delivered are dropped).
+    if (!filling_) {
         return; // first subscription: nothing was delivered, so nothing was missed
     }
-    filling_ = true;
+    fill_after_ = last_delivered_;
+    if (subs_.patterns().empty()) {
+        filling_ = false; // no stream watches a topic: nothing to catch up on
+        held_.clear();
+        return;
+    }
     request_fill(true);
 }
 
 void RedisBroker::request_fill(bool first_try) {
-    cmd_->command({"XRANGE", keys_.stream, "(" + last_delivered_.str(), "+", "COUNT",
-                   std::to_string(cfg_.history.max_events)},
-                  [this, first_try](result<Reply> r) {
-                      if (!filling_ || stopped_) {
-                          return; // the subscription dropped again meanwhile, or we are stopping
-                      }
-                      if (!r || !r->is_array()) {
-                          // The connections reconnect independently: the commands one is often
-                          // still down when the subscription is back. Keep holding live messages
-                          // and retry; delivering them now would skip the gap for good (chaos
-                          // test).
-                          if (first_try) {
-                              spdlog::warn(
-                                  "redis: catch-up read after resubscribe failed ({}); holding "
-                                  "live events and retrying",
-                                  r ? r->str : r.error().message());
-                          }
-                          fill_retry_.expires_after(std::chrono::milliseconds(200));
-                          fill_retry_.async_wait([this](boost::system::error_code ec) {
-                              if (!ec && filling_ && !stopped_) {
-                                  request_fill(false);
-                              }
-                          });
-                          return;
-                      }
-                      deliver_entries(*r);
-                      filling_ = false;
-                      while (!held_.empty()) {
-                          const std::string payload = std::move(held_.front());
-                          held_.pop_front();
-                          deliver_payload(payload);
-                      }
-                  });
+    std::vector<std::string> args{keys_.prefix,
+                                  fill_after_.str(),
+                                  std::to_string(kFillPage),
+                                  std::to_string(64 * 1024 * 1024),
+                                  std::to_string(cfg_.history.max_age.count() * 1000),
+                                  std::to_string(kStoredIdLead.count()),
+                                  sse::EventId{}.str()};
+    for (const auto& p : subs_.patterns()) {
+        args.push_back((p.is_prefix() ? "^" : "=") + p.key());
+    }
+    replay_script_->eval(
+        *cmd_, {keys_.last_id, keys_.origin, keys_.topics}, args,
+        [this, first_try](result<Reply> r) {
+            if (!filling_ || stopped_) {
+                return; // the subscription dropped again meanwhile, or we are stopping
+            }
+            const auto next = r && r->is_array() && r->elements.size() == 5
+                                  ? sse::EventId::parse(r->elements[3].str)
+                                  : std::nullopt;
+            if (!next || !r->elements[1].is_array()) {
+                // The connections reconnect independently: the commands one is often still
+                // down when the subscription is back. Keep holding live messages and retry;
+                // delivering them now would skip the gap for good (chaos test).
+                if (first_try) {
+                    spdlog::warn("redis: catch-up read after resubscribe failed ({}); holding "
+                                 "live events and retrying",
+                                 r ? r->str : r.error().message());
+                }
+                fill_retry_.expires_after(std::chrono::milliseconds(200));
+                fill_retry_.async_wait([this](boost::system::error_code ec) {
+                    if (!ec && filling_ && !stopped_) {
+                        request_fill(false);
+                    }
+                });
+                return;
+            }
+            deliver_entries(r->elements[1]);
+            if (r->elements[2].integer != 0 && fill_after_ < *next) {
+                fill_after_ = *next;
+                request_fill(true);
+                return;
+            }
+            filling_ = false;
+            while (!held_.empty()) {
+                const std::string payload = std::move(held_.front());
+                held_.pop_front();
+                deliver_payload(payload);
+            }
+        });
 }
 
 void RedisBroker::deliver_entries(const Reply& entries) {
@@ -386,7 +508,7 @@ void RedisBroker::deliver_payload(const std::string& payload) {
     // raise floor_ or last_delivered_ (one bad id would otherwise wedge publishing).
     const auto msg = parse_channel_message(payload, unix_ms_now());
     if (msg.id.verdict != IdVerdict::ok) {
-        refused_id(keys_.events, std::string_view(payload).substr(0, payload.find(' ')),
+        refused_id("a topic channel", std::string_view(payload).substr(0, payload.find(' ')),
                    msg.id.verdict);
         return;
     }
@@ -416,6 +538,7 @@ void RedisBroker::arm_ping() {
             cmd_->command({"PUBLISH", keys_.ping, "1"}, [](result<Reply>) {});
             check_publish();
         }
+        subs_.tick();
         update_gauge();
         arm_ping();
     });

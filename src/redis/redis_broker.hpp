@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Broker over Redis: a capped stream for shared history and ids, pub/sub for fan-out, both
-// written by one Lua script so an event is stored iff it is fanned out (docs/redis.md).
+// Broker over Redis: a capped stream per topic for shared history, a global id, pub/sub per
+// topic for fan-out, all written by one Lua script so an event is stored iff it is fanned
+// out; publishes are group-committed, and an instance subscribes only to the topics its
+// clients use (docs/redis.md, issue #13).
 #pragma once
 
 #include "broker/broker.hpp"
@@ -10,6 +12,7 @@
 #include "redis/id_check.hpp"
 #include "redis/keys.hpp"
 #include "redis/script.hpp"
+#include "redis/subscriptions.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -27,10 +30,12 @@ namespace ssecast::redis {
 ///  - ids are assigned inside the publish script (Redis runs scripts one at a time), so
 ///    they increase in publish order everywhere, and never go below the newest id this
 ///    instance has seen, even after Redis lost its data;
-///  - the script XADDs and PUBLISHes together: stored iff fanned out;
-///  - one subscriber connection per instance delivers in channel (= id) order; after a
-///    resubscribe the gap is filled from the stream, and ids ≤ the last delivered one
-///    are dropped, so `deliver` sees each event once.
+///  - the script XADDs and PUBLISHes together: stored iff fanned out; concurrent publishes
+///    on this instance share one script call (group commit), each request still atomic;
+///  - one subscriber connection per instance receives, in execution (= id) order, the
+///    channels its streams watch; after a resubscribe the gap is filled from the topics'
+///    streams, and ids ≤ the last delivered one are dropped, so `deliver` sees each event
+///    once (an event on two watched topics arrives twice and is delivered once).
 /// Threading: all Redis I/O and every callback (`deliver`, `done`) run on the io_context
 /// given to the constructor (shard 0's loop). publish()/replay() may be called from any
 /// thread; they post to that loop. Destroy only after that loop stopped running.
@@ -49,6 +54,9 @@ class RedisBroker final : public broker::Broker {
     /// Redis, at most q.max_bytes of payload returned. Fails (errc::backend_unavailable /
     /// timeout) while Redis is unreachable.
     void replay(history::ReplayQuery q, ReplayDone done) override;
+    /// SUBSCRIBE/PSUBSCRIBE in batches on the loop; `done` once Redis confirmed.
+    void watch(std::vector<hub::TopicPattern> patterns, WatchDone done) override;
+    void unwatch(std::vector<hub::TopicPattern> patterns) override;
     void stop() override;
     std::string_view name() const noexcept override { return "redis"; }
 
@@ -67,9 +75,19 @@ class RedisBroker final : public broker::Broker {
     void publish_ingested(std::vector<hub::EventDraft> drafts, std::string item, PublishDone done);
 
   private:
-    /// Runs publish.lua; with no drafts it is a check that writes nothing.
-    void run_publish(std::vector<hub::EventDraft> drafts, std::string item, PublishDone done);
+    struct Request {
+        std::vector<hub::EventDraft> drafts;
+        PublishDone done;
+    };
+    /// Sends the queued requests as one publish.lua call, if fewer than kMaxInFlight are
+    /// outstanding (group commit: a burst waits for at most one round trip).
+    void flush_publishes();
+    /// Runs publish.lua for `requests` (with an ingest `item` to consume, or ""); with no
+    /// requests it is a check that writes nothing.
+    void run_publish(std::vector<Request> requests, std::string item);
     void check_publish();
+    /// Runs upgrade.lua: drops the history of a pre-#13 layout once (a clean start).
+    void upgrade_layout();
     /// Records a script outcome for ready() and the redis_publish_ok gauge; logs failures.
     void note_publish_outcome(bool ok, bool check_only, const std::string& why);
     /// Counts an id refused from Redis (`source`: where it was read) and logs at most one
@@ -77,6 +95,7 @@ class RedisBroker final : public broker::Broker {
     void refused_id(std::string_view source, std::string_view text, IdVerdict verdict);
     void on_subscriber_up();
     void on_push(const Reply& r);
+    /// After every channel is confirmed again: reads what was published meanwhile.
     void fill_gap();
     void request_fill(bool first_try);
     void deliver_payload(const std::string& payload);
@@ -92,6 +111,8 @@ class RedisBroker final : public broker::Broker {
     std::shared_ptr<Connection> sub_;
     std::shared_ptr<Script> publish_script_;
     std::shared_ptr<Script> replay_script_;
+    std::shared_ptr<Script> upgrade_script_;
+    Subscriptions subs_;
     boost::asio::steady_timer ping_timer_;
     boost::asio::steady_timer fill_retry_; ///< retries the catch-up read until it succeeds
     // Loop-thread state.
@@ -99,7 +120,10 @@ class RedisBroker final : public broker::Broker {
     sse::EventId floor_;           ///< newest id seen (published or delivered)
     sse::EventId last_delivered_;  ///< newest id handed to deliver_
     bool filling_ = false;         ///< gap fill after a resubscribe in progress
+    sse::EventId fill_after_;      ///< where the gap fill's next page starts
     std::deque<std::string> held_; ///< live messages held back while filling
+    std::vector<Request> queued_;  ///< publishes waiting for the next script call
+    std::size_t in_flight_ = 0;    ///< publish.lua calls awaiting their reply
     bool stopped_ = false;
     bool publish_failing_ = false; ///< the last script outcome was a failure (log once)
     std::chrono::steady_clock::time_point last_id_warning_{};

@@ -265,7 +265,7 @@ void RedisRegistry::cleanup() {
                 return; // another survivor holds the lock this round
             }
             cleanup_script_->eval(
-                *cmd_, {keys_.instances, keys_.ingest},
+                *cmd_, {keys_.instances, keys_.ingest, keys_.topics},
                 {keys_.prefix, std::to_string(cfg_.instance_ttl.count() * 1000), kCleanupPerRun},
                 [](result<Reply> r2) {
                     if (!r2 || !r2->is_array()) {

@@ -68,7 +68,7 @@ def test_history_lost_when_the_id_is_older_than_the_stream_keeps():
         a, b, _ = c.servers
         old = a.publish({"topic": "h", "data": "old"}).json()["id"]
         kept = [a.publish({"topic": "h", "data": i}).json()["id"] for i in range(10)][-5:]
-        assert int(c.redis.cli("XLEN", PREFIX + "stream")) == 5
+        assert int(c.redis.cli("XLEN", PREFIX + "topic:h")) == 5
         s = b.subscribe("h", headers={**auth("bob"), "Last-Event-ID": old})
         lost = s.next_event()
         assert lost["event"] == "ssecast.history-lost"
@@ -107,7 +107,7 @@ def test_publishing_through_redis_reaches_every_subscriber_exactly_once(cluster)
     for i in range(3):
         assert r.cli("LLEN", f"{PREFIX}ingest:processing:i{i}") == "0"
     # Stored too: a late subscriber can resume across them.
-    assert int(r.cli("XLEN", PREFIX + "stream")) == 3
+    assert int(r.cli("XLEN", PREFIX + "topic:direct")) == 3
 
 
 def test_many_ingest_items_are_published_once_each(cluster):
@@ -137,7 +137,7 @@ def test_age_trim_is_exact_and_skipped_while_nothing_is_old():
         assert "cmdstat_xrevrange" not in stats, stats
         time.sleep(1.3)
         d = srv.publish({"topic": "age", "data": "d"}).json()["id"]
-        assert int(c.redis.cli("XLEN", PREFIX + "stream")) == 1
+        assert int(c.redis.cli("XLEN", PREFIX + "topic:age")) == 1
         s = srv.subscribe("age", headers={**auth("bob"), "Last-Event-ID": a})
         lost = s.next_event()
         assert lost["event"] == "ssecast.history-lost"  # b and "fresh" were trimmed after a

@@ -65,7 +65,7 @@ def test_a_poisoned_id_on_the_events_channel_does_not_wedge_publishing():
                            "ts": now_ms()})
         for bad in POISON_IDS:
             bad = bad or f"{now_ms() + 86_400_000}-0"
-            assert c.redis.cli("PUBLISH", PREFIX + "events", f"{bad} {body}") == "2"
+            assert c.redis.cli("PUBLISH", PREFIX + "events:p", f"{bad} {body}") == "2"
         # Every instance has seen every bad message before the first publish below.
         for s in c.servers:
             wait_until(lambda: s.metric("ssecast_redis_ids_refused_total") >= len(POISON_IDS),
@@ -83,7 +83,7 @@ def test_a_poisoned_id_on_the_events_channel_does_not_wedge_publishing():
             st.close()
         for s in c.servers:
             assert ready(s) == 200
-            assert "ignoring an event id from ssecast:events" in s.logs()
+            assert "ignoring an event id from a topic channel" in s.logs()
     finally:
         c.stop()
 
@@ -107,7 +107,7 @@ def test_a_poisoned_last_id_key_is_ignored_and_overwritten(one):
 @pytest.mark.parametrize("shape", ["wrong type", "top id 2^64-1", "top id a day ahead"])
 def test_a_stream_that_cannot_take_events_is_not_ready_and_loses_no_ingest_item(one, shape):
     s, r = one.servers[0], one.redis
-    stream = PREFIX + "stream"
+    stream = PREFIX + "topic:q"
     sub = s.subscribe("q", headers=auth("q"))
     assert s.publish({"topic": "q", "data": "before"}).status_code == 200
     assert sub.next_event()["data"] == "before"
@@ -171,5 +171,5 @@ def test_the_ingest_list_refuses_what_post_publish_refuses(one):
     assert s.metric("ssecast_ingest_refused_total") == len(bad) + 1
     assert r.cli("LLEN", PREFIX + "ingest") == "0"
     assert r.cli("LLEN", PREFIX + "ingest:processing:i0") == "0"
-    assert r.cli("XLEN", PREFIX + "stream") == "1"  # only "good" was stored
+    assert r.cli("XLEN", PREFIX + "topic:ing") == "1"  # only "good" was stored
     print(f"ten refused items incl. 50k events, then one good: {elapsed * 1000:.0f} ms")

@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: MIT
--- Removes what dead instances left behind (run by one survivor under a lock).
--- KEYS[1] instances zset  KEYS[2] ingest list
+-- Removes what dead instances left behind, and topics whose history expired from the topic
+-- index (run by one survivor under a lock, every heartbeat).
+-- KEYS[1] instances zset  KEYS[2] ingest list  KEYS[3] topic index (publish.lua)
 -- ARGV[1] key prefix  ARGV[2] instance TTL in ms  ARGV[3] max instances per run
 -- Returns the ids removed.
 local t = redis.call('TIME')
@@ -17,6 +18,14 @@ for _, id in ipairs(ids) do
     while redis.call('LMOVE', proc, KEYS[2], 'RIGHT', 'LEFT') do end
     redis.call('ZREM', KEYS[1], id)
     removed[#removed + 1] = id
+  end
+end
+-- A random sample per run keeps this O(1) and still empties the index of dead topics over
+-- time; replay.lua treats a listed topic without a meta record as having no history.
+local sample = redis.call('ZRANDMEMBER', KEYS[3], 64)
+for _, name in ipairs(sample) do
+  if redis.call('EXISTS', ARGV[1] .. 'topic-meta:' .. name) == 0 then
+    redis.call('ZREM', KEYS[3], name)
   end
 end
 return removed

@@ -1,21 +1,32 @@
 -- SPDX-License-Identifier: MIT
--- Stores and fans out one batch of events atomically (SPEC §Publish, docs/redis.md).
--- KEYS[1] stream  KEYS[2] last-id key  KEYS[3] origin key  KEYS[4] this instance's ingest
---         processing list  KEYS[5] trimmed key (newest id ever trimmed away)
--- ARGV[1] events channel  ARGV[2] history.max_events  ARGV[3] history.max_age in ms
--- ARGV[4] the caller's id floor ("<ms>-<seq>": the newest id it has seen, bounded by it)
--- ARGV[5] ingest item to consume ("" = none)  ARGV[6] how far ahead of TIME a stored id may
---         be, in ms  ARGV[7..] one event JSON each (none: a check that writes nothing)
--- Returns {ids, ignored}: the assigned ids, oldest first ({} for a check, or when the ingest
--- item was already consumed), and the ids that were ignored as malformed or too far ahead
--- (the caller's floor, the last-id key's value). An error reply, with nothing written, when the stream cannot take an event.
+-- Stores and fans out a group commit: several publish requests, each one ordered batch of
+-- events, atomically in one call (SPEC §Publish, docs/redis.md §Publishing).
+-- KEYS[1] last-id key  KEYS[2] origin key  KEYS[3] this instance's ingest processing list
+-- KEYS[4] topic index (ZSET, score 0: topic names, for prefix resumes)
+-- Per topic T (built from ARGV[1], the key prefix; topic names never contain '|', so the
+-- three families cannot collide): <prefix>topic:T its capped stream, <prefix>topic-meta:T
+-- a hash {last = newest id on T, trimmed = newest id removed from T}, channel
+-- <prefix>events:T.
+-- ARGV[1] key prefix  ARGV[2] history.max_events (per topic)  ARGV[3] history.max_age in ms
+-- ARGV[4] the caller's id floor ("<ms>-<seq>")  ARGV[5] ingest item to consume ("" = none)
+-- ARGV[6] how far ahead of TIME a stored id may be, in ms  ARGV[7] number of requests, then
+-- per request: its event count, then per event: its topic count, the topics, the JSON.
+-- Returns {ids per request, ignored}: the ids assigned to each request, oldest first ({}
+-- for a check with no requests, or when the ingest item was already consumed), and the ids
+-- ignored as malformed or too far ahead. An error reply, with nothing written, when a
+-- topic's keys cannot take an event.
 --
 -- Redis does not roll a script back: everything that can fail is checked before the first
--- write, the XADD, and the ingest item is removed last, once its events are stored.
+-- write (or undone: the XADDs below), and the ingest item is removed last, once its events
+-- are stored. Every command per topic is O(1) or O(what it removes): nothing walks a
+-- stream (issue #13).
 local kMaxSeq = 9007199254740991 -- 2^53 - 1: Lua numbers are doubles, exact up to here
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local horizon = now + tonumber(ARGV[6])
+local prefix = ARGV[1]
+local maxlen = tonumber(ARGV[2])
+local maxage = tonumber(ARGV[3])
 
 -- ms, seq of a well-formed id; nil for anything else. `bounded`: also nil when the id is
 -- past the horizon (ids stored in Redis, which anyone with access to it can write).
@@ -31,16 +42,19 @@ local function raise(bm, bs, m, s)
   if m > bm or (m == bm and s > bs) then return m, s end
   return bm, bs
 end
+local function refuse(why)
+  return redis.error_reply('SSECAST_STREAM ' .. why .. '; nothing was published')
+end
 
--- Ids never go back: above the stream's last id, the stored last id and the caller's floor
--- (the floor survives Redis losing its data).
+-- Ids never go back: above every topic's last id, the stored last id and the caller's
+-- floor (the floor survives Redis losing its data).
 local ignored = {}
 local bm, bs = parse(ARGV[4], false)
 if not bm then
   bm, bs = 0, 0
   if ARGV[4] ~= '' then ignored[#ignored + 1] = ARGV[4] end
 end
-local last = redis.pcall('GET', KEYS[2]) -- a table on WRONGTYPE: ignored, then overwritten
+local last = redis.pcall('GET', KEYS[1]) -- a table on WRONGTYPE: ignored, then overwritten
 if last then
   local m, s = parse(last, true)
   if m then
@@ -49,65 +63,151 @@ if last then
     ignored[#ignored + 1] = type(last) == 'string' and last or '(not a string)'
   end
 end
-local kind = redis.call('TYPE', KEYS[1]).ok
-if kind ~= 'none' and kind ~= 'stream' then
-  return redis.error_reply('SSECAST_STREAM ' .. KEYS[1] .. ' is a ' .. kind ..
-    ', not a stream; nothing was published (delete the key)')
-end
-local oldest = nil -- id of the stream's first entry (XINFO has it at no cost)
-if kind == 'stream' then
-  -- XADD needs an id above the last one ever generated (kept even when entries are gone).
-  local info = redis.call('XINFO', 'STREAM', KEYS[1])
-  local top = nil
-  for i = 1, #info, 2 do
-    if info[i] == 'last-generated-id' then top = info[i + 1] end
-    if info[i] == 'first-entry' and info[i + 1] then oldest = info[i + 1][1] end
+
+-- Decode the requests.
+local requests, pos = {}, 8
+for r = 1, tonumber(ARGV[7] or '0') do
+  local events = {}
+  local n = tonumber(ARGV[pos])
+  pos = pos + 1
+  for e = 1, n do
+    local topics, k = {}, tonumber(ARGV[pos])
+    for i = 1, k do topics[i] = ARGV[pos + i] end
+    pos = pos + k + 1
+    events[e] = {topics, ARGV[pos]}
+    pos = pos + 1
   end
-  local m, s = parse(top, true)
-  if not m then
-    return redis.error_reply('SSECAST_STREAM the last id of ' .. KEYS[1] .. ' (' ..
-      tostring(top) .. ') is malformed or more than ' .. ARGV[6] ..
-      ' ms ahead of Redis TIME; nothing was published (delete the stream)')
-  end
-  bm, bs = raise(bm, bs, m, s)
+  requests[r] = events
 end
-if ARGV[5] ~= '' and not redis.call('LPOS', KEYS[4], ARGV[5]) then
+
+-- Read every topic this commit writes, once: its meta record (newest id, which XADD must
+-- exceed) and its length; a key of another type fails here, before any write.
+local topics, order = {}, {}
+for _, events in ipairs(requests) do
+  for _, ev in ipairs(events) do
+    for _, name in ipairs(ev[1]) do
+      if not topics[name] then
+        local st = {stream = prefix .. 'topic:' .. name, meta = prefix .. 'topic-meta:' .. name,
+                    added = {}}
+        local ok, meta = pcall(redis.call, 'HMGET', st.meta, 'last', 'trimmed')
+        if not ok then return refuse(st.meta .. ' is not a hash (delete the key)') end
+        local ok2, len = pcall(redis.call, 'XLEN', st.stream)
+        if not ok2 then return refuse(st.stream .. ' is not a stream (delete the key)') end
+        st.len = len
+        st.fresh = len == 0
+        local top = meta[1]
+        if len > 0 and not top then
+          -- A stream without its record (deleted by hand): ask the stream itself.
+          local info = redis.call('XINFO', 'STREAM', st.stream)
+          for i = 1, #info, 2 do
+            if info[i] == 'last-generated-id' then top = info[i + 1] end
+          end
+        end
+        if top then
+          local m, s = parse(top, true)
+          if not m then
+            return refuse('the last id of ' .. name .. ' (' .. tostring(top) ..
+              ') is malformed or more than ' .. ARGV[6] .. ' ms ahead of Redis TIME' ..
+              ' (delete ' .. st.stream .. ' and ' .. st.meta .. ')')
+          end
+          bm, bs = raise(bm, bs, m, s)
+        end
+        if st.fresh and meta[1] then
+          -- The stream expired with all its events (idle for max_age): they are trimmed.
+          st.trimmed = meta[1]
+        end
+        topics[name] = st
+        order[#order + 1] = name
+      end
+    end
+  end
+end
+if ARGV[5] ~= '' and not redis.call('LPOS', KEYS[3], ARGV[5]) then
   return {{}, ignored} -- requeued or published by someone else: never publish it twice
 end
-if #ARGV < 7 then return {{}, ignored} end
+if #requests == 0 then return {{}, ignored} end
 
--- Replay needs to know exactly what was trimmed (Redis 7.0 does not record it for MAXLEN
--- or MINID trimming): remember the newest id that leaves the stream.
-local maxlen = tonumber(ARGV[2])
-local trimmed = nil
-local ids = {}
-for i = 7, #ARGV do
-  if now > bm then bm, bs = now, 0 else bs = bs + 1 end
-  local id = string.format('%d-%d', bm, bs)
-  local excess = redis.call('XLEN', KEYS[1]) + 1 - maxlen
+-- Ids, in request order: strictly increasing across every topic of this Redis.
+local ids, newest = {}, nil
+for r, events in ipairs(requests) do
+  local rids = {}
+  for e, ev in ipairs(events) do
+    if now > bm then bm, bs = now, 0 else bs = bs + 1 end
+    local id = string.format('%d-%d', bm, bs)
+    rids[e] = id
+    newest = id
+    for _, name in ipairs(ev[1]) do
+      local st = topics[name]
+      st.added[#st.added + 1] = id
+    end
+  end
+  ids[r] = rids
+end
+
+-- XADD first, everywhere: it is the one write that can still fail (a stream whose last id
+-- was raised by hand above its record). Then nothing was sent yet, so the entries added
+-- are removed again and the publish is refused as a whole.
+local written = {}
+for r, events in ipairs(requests) do
+  for e, ev in ipairs(events) do
+    local id = ids[r][e]
+    for _, name in ipairs(ev[1]) do
+      local st = topics[name]
+      local ok = pcall(redis.call, 'XADD', st.stream, id, 'e', ev[2])
+      if not ok then
+        for _, w in ipairs(written) do redis.call('XDEL', w[1], w[2]) end
+        return refuse('the last id of ' .. st.stream .. ' is above its record (delete ' ..
+          st.stream .. ' and ' .. st.meta .. ')')
+      end
+      written[#written + 1] = {st.stream, id}
+    end
+  end
+end
+for r, events in ipairs(requests) do
+  for e, ev in ipairs(events) do
+    local id = ids[r][e]
+    for _, name in ipairs(ev[1]) do
+      redis.call('PUBLISH', prefix .. 'events:' .. name, id .. ' ' .. ev[2])
+    end
+  end
+end
+
+-- Trimming stays exact (replay must know the newest id each topic lost; Redis 7.0 does not
+-- record it for MAXLEN or MINID) and costs O(entries removed): a full topic reads the
+-- entries it drops. Expired entries are dropped too when found there; the others stay
+-- until the topic fills or its key expires (history.max_age after its last publish), and
+-- replay never returns an entry older than max_age, so this is only about memory.
+local cutoff = now - maxage
+for _, name in ipairs(order) do
+  local st = topics[name]
+  local excess = st.len + #st.added - maxlen
   if excess > 0 then
-    local old = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
-    if #old > 0 then trimmed = old[#old][1] end
+    -- One entry more than goes: the new oldest one, to see whether age trimming is due.
+    local gone = redis.call('XRANGE', st.stream, '-', '+', 'COUNT', excess + 1)
+    local next_first = gone[excess + 1]
+    st.trimmed = gone[math.min(excess, #gone)][1]
+    redis.call('XTRIM', st.stream, 'MAXLEN', maxlen)
+    if next_first and parse(next_first[1]) < cutoff then
+      local min = string.format('%d-0', cutoff)
+      local expired = redis.call('XREVRANGE', st.stream, '(' .. min, '-', 'COUNT', 1)
+      if #expired > 0 then
+        st.trimmed = expired[1][1]
+        redis.call('XTRIM', st.stream, 'MINID', min)
+      end
+    end
   end
-  redis.call('XADD', KEYS[1], 'MAXLEN', maxlen, id, 'e', ARGV[i])
-  redis.call('PUBLISH', ARGV[1], id .. ' ' .. ARGV[i])
-  ids[#ids + 1] = id
-end
-redis.call('SET', KEYS[2], ids[#ids])
-redis.call('SET', KEYS[3], ids[1], 'NX') -- first id of this stream incarnation
-local cutoff = now - tonumber(ARGV[3])
--- Only look for expired entries when the oldest one is expired: a reverse range search
--- that finds nothing costs a walk over stream nodes on every publish (issue #13), and
--- MAXLEN trimming above only ever makes the oldest entry newer.
-local oldest_ms = parse(oldest)
-if cutoff > 0 and oldest and (not oldest_ms or oldest_ms < cutoff) then
-  local min = string.format('%d-0', cutoff)
-  local expired = redis.call('XREVRANGE', KEYS[1], '(' .. min, '-', 'COUNT', 1)
-  if #expired > 0 then
-    trimmed = expired[1][1] -- newer than anything MAXLEN removed above
-    redis.call('XTRIM', KEYS[1], 'MINID', min)
+  if st.trimmed then
+    redis.call('HSET', st.meta, 'last', st.added[#st.added], 'trimmed', st.trimmed)
+  else
+    redis.call('HSET', st.meta, 'last', st.added[#st.added])
   end
+  -- An idle topic's events all expire together with its stream; the meta record outlives
+  -- it so that a resume still knows what this topic lost (replay.lua).
+  redis.call('PEXPIRE', st.stream, maxage)
+  redis.call('PEXPIRE', st.meta, 2 * maxage)
+  if st.fresh then redis.call('ZADD', KEYS[4], 0, name) end
 end
-if trimmed then redis.call('SET', KEYS[5], trimmed) end
-if ARGV[5] ~= '' then redis.call('LREM', KEYS[4], 1, ARGV[5]) end
+redis.call('SET', KEYS[1], newest)
+redis.call('SET', KEYS[2], ids[1][1], 'NX') -- first id of this incarnation of the data
+if ARGV[5] ~= '' then redis.call('LREM', KEYS[3], 1, ARGV[5]) end
 return {ids, ignored}

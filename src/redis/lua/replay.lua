@@ -1,14 +1,18 @@
 -- SPDX-License-Identifier: MIT
--- One page of the retained events after an id, and whether some newer event is gone
--- (SPEC §Resume). Paged and pre-filtered by topic so that one resume reads at most ARGV[2]
--- entries and returns at most ARGV[3] bytes per call (#12: resume amplification).
--- KEYS[1] stream  KEYS[2] origin key  KEYS[3] trimmed key (newest id trimmed away)
--- KEYS[4] last-id key (newest id ever assigned)
--- ARGV[1] after ("<ms>-<seq>")  ARGV[2] entries to look at, at most
--- ARGV[3] payload bytes to return, at most (at least one entry)
--- ARGV[4..] topic filters: "=<topic>" exact, "^<prefix/>" prefix; none = every topic
--- Returns {lost (0|1), XRANGE entries, more (0|1), next_after}: every entry ≤ next_after was
--- looked at; more = the stream holds entries after next_after.
+-- One page of the retained events after an id on the subscription's topics, and whether
+-- some event it never saw is gone (SPEC §Resume). Reads only those topics' streams
+-- (publish.lua keeps one per topic), merged in id order, so the cost is what the client
+-- missed plus one lookup per topic, not all traffic since (issue #13). Paged: at most
+-- ARGV[3] entries looked at and ARGV[4] bytes returned per call (#12).
+-- KEYS[1] last-id key (newest id ever assigned)  KEYS[2] origin key  KEYS[3] topic index
+-- ARGV[1] key prefix  ARGV[2] after ("<ms>-<seq>")  ARGV[3] entries to look at, at most
+-- ARGV[4] payload bytes to return, at most (at least one entry)  ARGV[5] history.max_age
+-- in ms  ARGV[6] how far ahead of TIME an id may be, in ms  ARGV[7] the id through which
+-- the client was already told history-lost ("0-0": not yet; a later page of one resume)
+-- ARGV[8..] topics: "=<topic>" exact, "^<prefix/>" prefix, "^" every topic
+-- Returns {lost (0|1), entries [id, [field, value]] oldest first, more (0|1), next_after,
+-- lost_through}: every retained entry ≤ next_after on these topics was looked at; more =
+-- some remain; lost_through = every gone event that made this page lost is ≤ it.
 local function parse(id)
   local ms, seq = string.match(id or '', '^(%d+)%-(%d+)$')
   if not ms then return 0, 0 end
@@ -20,45 +24,85 @@ local function less(a, b)
   return am < bm or (am == bm and as < bs)
 end
 
-local after = ARGV[1]
-local tail = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local last = tail[1] and tail[1][1]
-local newest = redis.call('GET', KEYS[4])
-if not newest or (last and less(newest, last)) then newest = last end
-newest = newest or '0-0'
+local prefix, after, reported = ARGV[1], ARGV[2], ARGV[7]
+local newest = redis.call('GET', KEYS[1]) or '0-0'
 if less(newest, after) then
   -- Newer than anything assigned (SPEC §Publish: a client must never skip a new event
   -- because its id looks newer): history-lost, and the floor is the newest real id.
-  return {1, {}, 0, newest}
+  return {1, {}, 0, newest, newest}
 end
 local origin = redis.call('GET', KEYS[2])
-if not origin or not last then
-  -- No stream (never published, or Redis lost its data): any id is unknown here.
-  return {less('0-0', after) and 1 or 0, {}, 0, after}
+if not origin then
+  -- Nothing was ever published here (or Redis lost its data): any id is unknown.
+  return {less('0-0', after) and 1 or 0, {}, 0, after, after}
 end
-local lost = 0
-if less(after, origin) then lost = 1 end -- from before this stream incarnation
-local trimmed = redis.call('GET', KEYS[3])
-if trimmed and less(after, trimmed) then lost = 1 end -- an event after it was trimmed
+-- Per-topic trimming means one page can end below where another topic's loss lies; each
+-- loss is reported once per resume: only gone events newer than `reported` count.
+local lost, lost_through = 0, '0-0'
+local function lose(through)
+  if less(reported, through) then lost = 1 end
+  if less(lost_through, through) then lost_through = through end
+end
+if less(after, origin) then lose(origin) end -- from before this incarnation of the data
 
--- Topic names are [A-Za-z0-9._:/@-] and every string value in the stored JSON escapes its
--- quotes, so the first '"topics":[' is the field itself (docs/redis.md §Formats).
-local exact, prefixes, all = {}, {}, #ARGV < 4
-for i = 4, #ARGV do
-  local kind, name = string.sub(ARGV[i], 1, 1), string.sub(ARGV[i], 2)
-  if kind == '=' then exact[name] = true else prefixes[#prefixes + 1] = name end
-end
-local function wanted(payload)
-  if all then return true end
-  local list = string.match(payload, '"topics":%[([^%]]*)%]')
-  if not list then return true end -- not our format: let the instance decide
-  for topic in string.gmatch(list, '"([^"]*)"') do
-    if exact[topic] then return true end
-    for _, p in ipairs(prefixes) do
-      if #topic > #p and string.sub(topic, 1, #p) == p then return true end
-    end
+-- A topic's meta record lives 2 × max_age after its last event. Without one, no event
+-- of that topic can be newer than `after` unless `after` is older than that horizon
+-- (minus how far ids may run ahead of the clock); then we cannot know, and say lost.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local maxage = tonumber(ARGV[5])
+local after_ms = parse(after)
+local horizon = now - 2 * maxage + tonumber(ARGV[6])
+local forgotten = after_ms < horizon
+local horizon_id = string.format('%d-0', math.max(horizon, 0))
+local cutoff = now - maxage
+
+local names, seen = {}, {}
+local function add(name)
+  if not seen[name] then
+    seen[name] = true
+    names[#names + 1] = name
   end
-  return false
+end
+for i = 8, #ARGV do
+  local kind, name = string.sub(ARGV[i], 1, 1), string.sub(ARGV[i], 2)
+  if kind == '=' then
+    add(name)
+  else
+    if forgotten then lose(horizon_id) end -- topics under it may be forgotten entirely
+    local min, max = '-', '+'
+    if name ~= '' then min, max = '[' .. name, '(' .. name .. '\255' end
+    for _, n in ipairs(redis.call('ZRANGE', KEYS[3], min, max, 'BYLEX')) do add(n) end
+  end
+end
+
+-- The topics with something newer than `after`, each read in chunks from its position.
+local chunk = 64
+local sources = {}
+for _, name in ipairs(names) do
+  local meta = redis.call('HMGET', prefix .. 'topic-meta:' .. name, 'last', 'trimmed')
+  if not meta[1] then
+    if forgotten then lose(horizon_id) end
+  elseif less(after, meta[1]) then
+    if meta[2] and less(after, meta[2]) then lose(meta[2]) end -- trimmed after `after`
+    sources[#sources + 1] = {key = prefix .. 'topic:' .. name, cursor = after, buf = {}, i = 1,
+                             last = meta[1]}
+  end
+end
+local function fill(s)
+  s.buf = redis.call('XRANGE', s.key, '(' .. s.cursor, '+', 'COUNT', chunk)
+  s.i = 1
+  s.done = #s.buf < chunk
+  if #s.buf > 0 then s.cursor = s.buf[#s.buf][1] end
+end
+for _, s in ipairs(sources) do
+  fill(s)
+  -- Its meta says it holds events after `after`; none is left: they expired with it.
+  if #s.buf == 0 then lose(s.last) end
+end
+local function head(s)
+  if s.i > #s.buf and not s.done then fill(s) end
+  return s.buf[s.i]
 end
 local function payload_of(entry)
   local fields = entry[2]
@@ -68,25 +112,38 @@ local function payload_of(entry)
   return ''
 end
 
--- Read in chunks, so that a page of large events stops at the byte bound without copying
--- ARGV[2] of them into the script first.
-local out, bytes, cursor = {}, 0, after
-local scan, maxbytes = tonumber(ARGV[2]), tonumber(ARGV[3])
-local scanned, chunk = 0, 64
+-- Merge by id; an event on several of these topics is in each of their streams: once.
+local out, bytes, scanned, cursor = {}, 0, 0, after
+local scan, maxbytes = tonumber(ARGV[3]), tonumber(ARGV[4])
 while scanned < scan and bytes < maxbytes do
-  local ok, entries = pcall(redis.call, 'XRANGE', KEYS[1], '(' .. cursor, '+', 'COUNT',
-                            math.min(chunk, scan - scanned))
-  if not ok then return {lost, out, 0, cursor} end -- an id XRANGE cannot go past
-  if #entries == 0 then break end
-  for _, entry in ipairs(entries) do
-    if bytes >= maxbytes then break end
+  local best, best_entry = nil, nil
+  for _, s in ipairs(sources) do
+    local e = head(s)
+    if e and (not best_entry or less(e[1], best_entry[1])) then best, best_entry = s, e end
+  end
+  if not best then break end
+  best.i = best.i + 1
+  if best_entry[1] ~= cursor then
     scanned = scanned + 1
-    cursor = entry[1]
-    local payload = payload_of(entry)
-    if wanted(payload) then
-      out[#out + 1] = entry
-      bytes = bytes + #payload
+    cursor = best_entry[1]
+    if parse(cursor) < cutoff then
+      lose(cursor) -- expired, not yet trimmed: gone for a resume
+    else
+      out[#out + 1] = best_entry
+      bytes = bytes + #payload_of(best_entry)
     end
   end
 end
-return {lost, out, less(cursor, last) and 1 or 0, cursor}
+local more = 0
+for _, s in ipairs(sources) do
+  local e = head(s)
+  if e then
+    -- Skip copies of the last event returned, so `more` means a new event remains.
+    while e and e[1] == cursor do
+      s.i = s.i + 1
+      e = head(s)
+    end
+    if e then more = 1 end
+  end
+end
+return {lost, out, more, cursor, lost_through}
