@@ -122,6 +122,16 @@ def test_trusted_ca_works_across_two_instances(tls_redis, pki):
         assert resumed.next_event()["id"] == second
         assert live.next_event()["id"] == second
         wait_until(lambda: a.admin().json()["global"]["connections"] == 2, timeout=5)
+        # Large replies and writes span many TLS records and reads: 8 events of 60 KB in
+        # one publish (one ~500 KB script call), delivered live and replayed.
+        big = [{"topic": "secure", "data": f"{i}" + "x" * 60000} for i in range(8)]
+        ids = a.publish(big).json()["ids"]
+        got = [live.next_event() for _ in big]
+        assert [e["id"] for e in got] == ids and [e["data"] for e in got] == [
+            e["data"] for e in big]
+        replayed = b.subscribe("secure", headers={**auth("carol"), "Last-Event-ID": second})
+        assert [replayed.next_event()["id"] for _ in big] == ids
+        replayed.close()
         live.close()
         resumed.close()
         # Every client of this Redis came over TLS with our client certificate (the server
