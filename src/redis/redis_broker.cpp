@@ -73,8 +73,7 @@ RedisBroker::RedisBroker(net::io_context& ioc, const config::Config& cfg, const 
                          std::shared_ptr<Connection> subscriber)
     : ioc_(ioc), cfg_(cfg), keys_(keys), metrics_(metrics), cmd_(std::move(commands)),
       sub_(std::move(subscriber)), publish_script_(Script::create(lua::kPublish)),
-      replay_script_(Script::create(lua::kReplay)),
-      upgrade_script_(Script::create(lua::kUpgrade)),
+      replay_script_(Script::create(lua::kReplay)), upgrade_script_(Script::create(lua::kUpgrade)),
       subs_(
           ioc, *sub_, keys_, std::chrono::milliseconds(3000),
           [this](const Reply& r) { on_push(r); }, [this] { fill_gap(); }),
