@@ -156,28 +156,33 @@ def ssecast_urls(servers):
     return args + ["--pub-header", f"Authorization: Bearer {PUBLISH_KEY}"]
 
 
-def throughput(bench, quick):
+def throughput(bench, quick, conns):
     topics, per_topic, events = 10, 1000, 5000 if quick else 20000
     common = ["--subs", "10", "--topics", str(topics), "--events", str(events), "--rate", "0",
-              "--bytes", "256", "--pub-conns", "8", "--duration", "120", "--drain", "5"]
+              "--bytes", "256", "--pub-conns", str(conns), "--duration", "120", "--drain", "5"]
     env = {"SSECAST_HISTORY_MAX_EVENTS": str(per_topic)}
     rows = {}
     # memory mode: one instance
     [m] = ssecast_instances(None, 1, env)
     fill_ssecast(m, topics, per_topic)
-    r = run_bench(bench, "throughput/memory", common + ssecast_urls([m]) +
+    r = run_bench(bench, f"throughput{conns}/memory", common + ssecast_urls([m]) +
                   ["--server-pid", str(m.proc.pid)])
     rows["memory"] = (r, None, None)
     m.stop()
-    # ssecast redis mode: 3 instances + a bystander with no client
+    # ssecast redis mode: 3 instances + a bystander with no client; one thread each on this
+    # 2-core box, as each nginx below has one worker (two threads each: 20% fewer events/s)
     redis = RedisServer().start()
-    servers = ssecast_instances(redis, 4, env)
+    servers = ssecast_instances(redis, 4, {**env, "SSECAST_HTTP_THREADS": "1"})
     active, bystander = servers[:3], servers[3]
     fill_ssecast(active[0], topics, per_topic)
     rc0, bc0 = redis_cpu(redis), cpu_seconds(bystander.proc.pid)
-    r = run_bench(bench, "throughput/ssecast-redis3", common + ssecast_urls(active) +
+    redis.cli("CONFIG", "RESETSTAT")
+    r = run_bench(bench, f"throughput{conns}/ssecast-redis3", common + ssecast_urls(active) +
                   ["--server-pid", ",".join(str(s.proc.pid) for s in active)])
     rc1, bc1 = redis_cpu(redis), cpu_seconds(bystander.proc.pid)
+    calls = [line for line in redis.cli("INFO", "commandstats").splitlines()
+             if line.startswith("cmdstat_evalsha:")]
+    r["script_calls"] = int(calls[0].split("calls=")[1].split(",")[0]) if calls else 0
     rows["ssecast + Redis (3 instances)"] = (r, (rc1 - rc0) / max(r.get("published", 1), 1),
                                              (bc1 - bc0) / max(r.get("published", 1), 1))
     for s in servers:
@@ -193,7 +198,7 @@ def throughput(bench, quick):
     for n in ns:
         args += ["--pub-url", f"http://127.0.0.1:{n.port}/pub?id={{topic}}"]
     rc0 = redis_cpu(redis)
-    r = run_bench(bench, "throughput/nchan-redis3", common + args +
+    r = run_bench(bench, f"throughput{conns}/nchan-redis3", common + args +
                   ["--pub-body-template", "{payload}",
                    "--server-pid", ",".join(str(n.worker) for n in ns)])
     rc1 = redis_cpu(redis)
@@ -207,7 +212,8 @@ def throughput(bench, quick):
 def topics_cost(bench, quick):
     topics, events = 2000, 5000 if quick else 20000
     redis = RedisServer().start()
-    servers = ssecast_instances(redis, 3, {"SSECAST_HISTORY_MAX_EVENTS": "5"})
+    servers = ssecast_instances(redis, 3, {"SSECAST_HISTORY_MAX_EVENTS": "5",
+                                           "SSECAST_HTTP_THREADS": "1"})
     fill_ssecast(servers[0], topics, 5)
     rc0 = redis_cpu(redis)
     r = run_bench(bench, "topics/ssecast-redis3", [
@@ -348,6 +354,7 @@ def storm(quick):
         for c in clients:
             c.answered_at = None
         rc0 = redis_cpu(redis)
+        redis.cli("CONFIG", "RESETSTAT")
         t_kill = time.monotonic()
         a.kill()
         killed.set()
@@ -365,12 +372,20 @@ def storm(quick):
             await asyncio.sleep(0.01)
         t_caught = time.monotonic() - t_kill
         rc1 = redis_cpu(redis)
+        stats = redis.cli("INFO", "commandstats")
+        subscribes = sum(int(line.split("calls=")[1].split(",")[0])
+                         for line in stats.splitlines()
+                         if line.startswith(("cmdstat_subscribe:", "cmdstat_psubscribe:")))
         await asyncio.sleep(2)
         pub_stop.set()
         th.join()
         await asyncio.sleep(2)
         stop.set()
         task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
         lost = dups = 0
         for c in clients:
             want = published[c.topic]
@@ -381,6 +396,7 @@ def storm(quick):
             lost += len(set(want) - set(got))
         result.update(clients=n_clients, topics=n_topics, open_s=round(t_open, 3),
                       caught_up_s=round(t_caught, 3), redis_cpu_s=round(rc1 - rc0, 3),
+                      subscribe_commands=subscribes,
                       lost=lost, duplicates=dups,
                       events=sum(len(v) for v in published.values()))
 
@@ -398,20 +414,24 @@ def storm(quick):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="throughput,topics,latency,storm")
+    ap.add_argument("--only", default="throughput,throughput64,topics,latency,storm")
     ap.add_argument("--bench", default=os.path.join(HERE, "..", "build", "release", "bench",
                                                     "ssecast-bench"))
     a = ap.parse_args()
     only = a.only.split(",")
     md = [f"`bench/redis_scale.py {' '.join(sys.argv[1:])}`".replace("`` ", "`"), ""]
-    if "throughput" in only:
-        rows = throughput(a.bench, a.quick)
-        md += ["| system | events/s published | lost | publish RTT p99, µs | "
+    for name, conns in (("throughput", 8), ("throughput64", 64)):
+        if name not in only:
+            continue
+        rows = throughput(a.bench, a.quick, conns)
+        md += [f"{conns} publisher connections:", "",
+               "| system | events/s published | lost | publish RTT p50, µs | script calls | "
                "Redis CPU per event, µs | CPU per event of an instance with no client, µs |",
-               "|---|---:|---:|---:|---:|---:|"]
-        for name, (r, rcpu, bcpu) in rows.items():
+               "|---|---:|---:|---:|---:|---:|---:|"]
+        for label, (r, rcpu, bcpu) in rows.items():
             eps = r.get("published", 0) / max(r.get("publish_s", 1e-9), 1e-9)
-            md.append(f"| {name} | {eps:,.0f} | {r.get('lost')} | {r.get('publish_rtt_p99_us')}"
+            md.append(f"| {label} | {eps:,.0f} | {r.get('lost')} | {r.get('publish_rtt_p50_us')}"
+                      f" | {r.get('script_calls', '')}"
                       f" | {'' if rcpu is None else f'{rcpu * 1e6:.1f}'}"
                       f" | {'' if bcpu is None else f'{bcpu * 1e6:.2f}'} |")
         md.append("")
@@ -431,7 +451,8 @@ def main():
         s = storm(a.quick)
         md += [f"Reconnect storm: {s['clients']:,} resuming clients on {s['topics']:,} topics: "
                f"all answered {s['open_s']} s after the kill, all caught up after "
-               f"{s['caught_up_s']} s, Redis CPU {s['redis_cpu_s']} s meanwhile; "
+               f"{s['caught_up_s']} s, Redis CPU {s['redis_cpu_s']} s meanwhile, "
+               f"{s['subscribe_commands']} SUBSCRIBE commands for the {s['topics']:,} topics; "
                f"{s['events']:,} events published, lost {s['lost']}, duplicated "
                f"{s['duplicates']}.", ""]
     print("\n".join(md))

@@ -190,6 +190,16 @@ int run_server(const config::Config& cfg_in) {
         spdlog::info("no auth.publish_keys configured: demo publish key for this run is {}",
                      demo_key);
     }
+    std::string admin_token;
+    if (!cfg.redis_mode() && cfg.auth.admin_token.empty() && cfg.auth.jwt_secret.empty()) {
+        // Same out-of-the-box case for /admin: nobody could sign in. Make a token, log it, and
+        // let /admin pre-fill it for loopback visitors only (SPEC §GET /admin).
+        admin_token = "admin-" + random_token(24);
+        cfg.auth.admin_token = admin_token;
+        spdlog::info("no auth.admin_token configured: admin token for this run is {} "
+                     "(pre-filled at /admin for visitors on this machine)",
+                     admin_token);
+    }
     const std::string instance_id =
         cfg.redis.instance_id.empty() ? default_instance_id() : cfg.redis.instance_id;
 
@@ -221,6 +231,7 @@ int run_server(const config::Config& cfg_in) {
                             .proxies = *proxies,
                             .instance_id = instance_id};
     ctx.demo_publish_key = demo_key;
+    ctx.generated_admin_token = admin_token;
     ctx.admin_files = admin::AdminFiles(find_admin_dir(cfg.http.admin_dir));
     if (backends.ready) {
         ctx.ready = backends.ready;

@@ -42,7 +42,7 @@ struct SseConfig {
 struct HistoryConfig {
     std::size_t max_events = 10000;           ///< per topic
     std::chrono::seconds max_age{3600};       ///< max_age_seconds
-    std::size_t max_total_events = 1'000'000; ///< memory mode: (topic, event) entries in all
+    std::size_t max_total_events = 1'000'000; ///< (topic, event) entries in all topics
 };
 
 /// [limits]

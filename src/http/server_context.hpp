@@ -57,6 +57,10 @@ struct ServerContext {
     std::function<std::string()> redis_status = [] { return std::string("disabled"); };
     /// Shown pre-filled on the demo page to loopback visitors only; "" = none.
     std::string demo_publish_key{};
+    /// Admin token generated at start-up because none was configured (memory mode, no JWT
+    /// secret); pre-filled on /admin for loopback visitors only. A configured
+    /// auth.admin_token is never put here, so it is never pre-filled. "" = none.
+    std::string generated_admin_token{};
     admin::AdminFiles admin_files{}; ///< built admin UI (index.html + assets/)
 };
 

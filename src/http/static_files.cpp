@@ -94,8 +94,23 @@ Response admin_file(const Request& req, const ServerContext& ctx) {
     Response res;
     res.content_type = std::string(file->content_type);
     res.body = std::move(file->body);
-    res.headers.emplace_back("Cache-Control",
-                             file->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+    const bool prefill = !file->immutable && req.local_visitor() &&
+                         !ctx.generated_admin_token.empty() &&
+                         res.content_type.starts_with("text/html");
+    if (prefill) {
+        // Like the demo page's publish key: only a generated token, only for this machine.
+        // The token is "admin-" + [a-z0-9]: nothing to escape in an attribute.
+        const auto head = res.body.find("</head>");
+        if (head != std::string::npos) {
+            res.body.insert(head, "<meta name=\"ssecast-admin-token\" content=\"" +
+                                      ctx.generated_admin_token + "\">");
+        }
+    }
+    std::string_view cache = file->immutable ? "public, max-age=31536000, immutable" : "no-cache";
+    if (prefill) {
+        cache = "no-store"; // the page holds a secret now
+    }
+    res.headers.emplace_back("Cache-Control", std::string(cache));
     res.headers.emplace_back("X-Content-Type-Options", "nosniff");
     return res;
 }

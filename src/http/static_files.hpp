@@ -13,7 +13,9 @@ Response demo_page(const Request& req, const ServerContext& ctx);
 
 /// A file of the built admin UI (ctx.admin_dir): /admin → index.html (no-cache), hashed
 /// assets cached for a year. Refuses paths leaving the directory; if the UI was not built,
-/// a page saying how to build it.
+/// a page saying how to build it. For a loopback visitor (Request::local_visitor) the HTML
+/// carries `<meta name="ssecast-admin-token">` with ctx.generated_admin_token when one was
+/// generated (never a configured token), served no-store.
 Response admin_file(const Request& req, const ServerContext& ctx);
 
 } // namespace ssecast::http

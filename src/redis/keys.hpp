@@ -11,28 +11,31 @@ namespace ssecast::redis {
 struct Keys {
     Keys(const std::string& p, const std::string& id)
         : prefix(p), instance_id(id), last_id(p + "stream:last-id"), origin(p + "stream:origin"),
-          topics(p + "topics"), layout(p + "layout"), old_stream(p + "stream"),
-          old_trimmed(p + "stream:trimmed"), ping(p + "ping:" + id), ingest(p + "ingest"),
-          processing(p + "ingest:processing:" + id), instances(p + "instances"),
-          alive(p + "instance:" + id + ":alive"), users(p + "instance:" + id + ":users"),
-          conns(p + "instance:" + id + ":conns"), cleanup_lock(p + "cleanup:lock") {}
+          topics(p + "topics"), topic_sizes(p + "topic-sizes"), history_total(p + "history-total"),
+          layout(p + "layout"), old_stream(p + "stream"), old_trimmed(p + "stream:trimmed"),
+          ping(p + "ping:" + id), ingest(p + "ingest"), processing(p + "ingest:processing:" + id),
+          instances(p + "instances"), alive(p + "instance:" + id + ":alive"),
+          users(p + "instance:" + id + ":users"), conns(p + "instance:" + id + ":conns"),
+          cleanup_lock(p + "cleanup:lock") {}
 
     std::string prefix;
     std::string instance_id;
-    std::string last_id;      ///< newest id ever assigned, on any topic (ids never go back)
-    std::string origin;       ///< first id of this incarnation of the data (data-loss detection)
-    std::string topics;       ///< ZSET (score 0) of topic names with history, for prefix resumes
-    std::string layout;       ///< version of the key layout below (upgrade.lua)
-    std::string old_stream;   ///< the global stream of versions before per-topic history
-    std::string old_trimmed;  ///< its trimmed-id key
-    std::string ping;         ///< readiness round trip, this instance only
-    std::string ingest;       ///< LIST backends RPUSH events into (publish without HTTP)
-    std::string processing;   ///< this instance's popped-but-not-yet-published ingest items
-    std::string instances;    ///< ZSET instance id → last heartbeat (Unix ms)
-    std::string alive;        ///< this instance's heartbeat key (PX redis.instance_ttl)
-    std::string users;        ///< HASH user → open streams on this instance
-    std::string conns;        ///< HASH connection id → {"user","topics","since"} JSON
-    std::string cleanup_lock; ///< SET NX PX: one survivor cleans up dead instances
+    std::string last_id;       ///< newest id ever assigned, on any topic (ids never go back)
+    std::string origin;        ///< first id of this incarnation of the data (data-loss detection)
+    std::string topics;        ///< ZSET (score 0) of topic names with history, for prefix resumes
+    std::string topic_sizes;   ///< ZSET topic → entries retained (history.max_total_events)
+    std::string history_total; ///< entries retained over all topics
+    std::string layout;        ///< version of the key layout below (upgrade.lua)
+    std::string old_stream;    ///< the global stream of versions before per-topic history
+    std::string old_trimmed;   ///< its trimmed-id key
+    std::string ping;          ///< readiness round trip, this instance only
+    std::string ingest;        ///< LIST backends RPUSH events into (publish without HTTP)
+    std::string processing;    ///< this instance's popped-but-not-yet-published ingest items
+    std::string instances;     ///< ZSET instance id → last heartbeat (Unix ms)
+    std::string alive;         ///< this instance's heartbeat key (PX redis.instance_ttl)
+    std::string users;         ///< HASH user → open streams on this instance
+    std::string conns;         ///< HASH connection id → {"user","topics","since"} JSON
+    std::string cleanup_lock;  ///< SET NX PX: one survivor cleans up dead instances
 
     // Per topic (publish.lua, replay.lua build the same names from the prefix; topic names
     // are [A-Za-z0-9._:/@-], so "topic:" and "topic-meta:" names never collide).

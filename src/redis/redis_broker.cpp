@@ -31,7 +31,8 @@ constexpr auto kReadyWindow = 3s;
 constexpr auto kIdWarningEvery = 10s;
 /// Live messages held during a gap fill before giving up on order (memory bound).
 constexpr std::size_t kMaxHeld = 100000;
-/// publish.lua calls outstanding at once: one being run while the next burst is sent.
+/// publish.lua calls outstanding at once. One: a burst that arrives meanwhile goes as one
+/// call (measured: 2 or 4 in flight batch less and publish no faster, docs/performance.md).
 constexpr std::size_t kMaxInFlight = 1;
 /// Events per group commit, at most (bounds one script's run time and argument size).
 constexpr std::size_t kMaxEventsPerCommit = 256;
@@ -115,6 +116,11 @@ void RedisBroker::stop() {
     deliver_ = nullptr;
     ping_timer_.cancel();
     fill_retry_.cancel();
+    subs_.connection_down(); // streams still waiting for a confirmation get their answer
+    for (auto& r : queued_) {
+        r.done(errc::backend_unavailable);
+    }
+    queued_.clear();
     sub_->stop();
     cmd_->stop();
     metrics_.global().redis_up.store(0, std::memory_order_relaxed);
@@ -207,6 +213,7 @@ void RedisBroker::run_publish(std::vector<Request> requests, std::string item) {
                                   floor_.str(),
                                   std::move(item),
                                   std::to_string(kStoredIdLead.count()),
+                                  std::to_string(cfg_.history.max_total_events),
                                   std::to_string(requests.size())};
     for (const auto& req : requests) {
         args.push_back(std::to_string(req.drafts.size()));
@@ -218,7 +225,10 @@ void RedisBroker::run_publish(std::vector<Request> requests, std::string item) {
     }
     ++in_flight_;
     publish_script_->eval(
-        *cmd_, {keys_.last_id, keys_.origin, keys_.processing, keys_.topics}, args,
+        *cmd_,
+        {keys_.last_id, keys_.origin, keys_.processing, keys_.topics, keys_.topic_sizes,
+         keys_.history_total},
+        args,
         [this, check_only, requests = std::move(requests), fail_all](result<Reply> r) mutable {
             --in_flight_;
             if (!r) {

@@ -265,7 +265,9 @@ void RedisRegistry::cleanup() {
                 return; // another survivor holds the lock this round
             }
             cleanup_script_->eval(
-                *cmd_, {keys_.instances, keys_.ingest, keys_.topics},
+                *cmd_,
+                {keys_.instances, keys_.ingest, keys_.topics, keys_.topic_sizes,
+                 keys_.history_total},
                 {keys_.prefix, std::to_string(cfg_.instance_ttl.count() * 1000), kCleanupPerRun},
                 [](result<Reply> r2) {
                     if (!r2 || !r2->is_array()) {

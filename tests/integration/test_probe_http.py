@@ -232,6 +232,53 @@ def test_demo_key_is_only_for_local_visitors_without_forwarding(make_server):
         assert 'id="key" value=""' in page
 
 
+# --- issue 17: a first visit to /admin works (generated admin token, loopback only) -----------
+
+
+def _admin_dir(tmp_path):
+    d = tmp_path / "admin"
+    (d / "assets").mkdir(parents=True)
+    (d / "index.html").write_text("<!doctype html><html><head><title>a</title></head><body></body></html>")
+    (d / "assets" / "app-1234.js").write_text("console.log(1)")
+    return str(d)
+
+
+def test_generated_admin_token_is_logged_works_and_is_prefilled_for_loopback_only(make_server,
+                                                                                  tmp_path):
+    srv = make_server(env={"SSECAST_AUTH_ADMIN_TOKEN": "", "SSECAST_AUTH_JWT_SECRET": "",
+                           "SSECAST_HTTP_ADMIN_DIR": _admin_dir(tmp_path)}).start()
+    marker = "admin token for this run is "
+    logs = wait_until(lambda: marker in srv.logs() and srv.logs(), what="admin token in the log")
+    token = logs[logs.find(marker) + len(marker):].split()[0]
+    assert token.startswith("admin-") and len(token) >= 30
+    assert srv.admin(token=token).status_code == 200
+    assert srv.admin(token="admin-wrong").status_code == 401
+    r = requests.get(srv.url + "/admin", timeout=5)
+    assert f'<meta name="ssecast-admin-token" content="{token}">' in r.text
+    assert r.headers["Cache-Control"] == "no-store"
+    assert token not in requests.get(srv.url + "/admin/assets/app-1234.js", timeout=5).text
+    for fwd in ({"X-Forwarded-For": "203.0.113.5"}, {"Forwarded": "for=203.0.113.5"},
+                {"X-Real-IP": "203.0.113.5"}):
+        page = requests.get(srv.url + "/admin", headers=fwd, timeout=5)
+        assert token not in page.text and "ssecast-admin-token" not in page.text, fwd
+        assert page.headers["Cache-Control"] == "no-cache"
+
+
+def test_configured_admin_token_is_never_prefilled_or_replaced(make_server, tmp_path):
+    srv = make_server(env={"SSECAST_AUTH_ADMIN_TOKEN": "configured-admin",
+                           "SSECAST_HTTP_ADMIN_DIR": _admin_dir(tmp_path)}).start()
+    page = requests.get(srv.url + "/admin", timeout=5)
+    assert "ssecast-admin-token" not in page.text and "configured-admin" not in page.text
+    assert "admin token for this run" not in srv.logs()
+    assert srv.admin(token="configured-admin").status_code == 200
+    # With a JWT secret an operator can mint an admin JWT (`ssecast token --admin`): no
+    # generated token either.
+    srv2 = make_server(env={"SSECAST_AUTH_ADMIN_TOKEN": "",
+                            "SSECAST_HTTP_ADMIN_DIR": _admin_dir(tmp_path / "2")}).start()
+    assert "ssecast-admin-token" not in requests.get(srv2.url + "/admin", timeout=5).text
+    assert "admin token for this run" not in srv2.logs()
+
+
 def _demo_key(logs):
     marker = "demo publish key for this run is "
     at = logs.find(marker)

@@ -158,3 +158,29 @@ def test_history_of_the_single_stream_layout_is_dropped_on_upgrade_never_misread
         s.close()
     finally:
         c.stop()
+
+
+def test_max_total_events_evicts_the_oldest_events_of_the_largest_topic_first():
+    c = Cluster(n=2, env={"SSECAST_HISTORY_MAX_EVENTS": "20",
+                          "SSECAST_HISTORY_MAX_TOTAL_EVENTS": "20"})
+    try:
+        c.wait_ready()
+        a, b = c.servers
+        before = a.publish({"topic": "other", "data": "start"}).json()["id"]
+        small = [a.publish({"topic": "small", "data": i}).json()["id"] for i in range(5)]
+        big = [b.publish({"topic": "big", "data": i}).json()["id"] for i in range(20)]
+        sizes = {t: int(c.redis.cli("XLEN", PREFIX + "topic:" + t)) for t in ("small", "big")}
+        # 1 + 5 + 20 = 26 > 20: the six oldest of "big" went, nothing else.
+        assert sizes == {"small": 5, "big": 14}, sizes
+        assert int(c.redis.cli("GET", PREFIX + "history-total")) == sum(sizes.values()) + 1
+        # The small topic lost nothing; the big one lost its oldest and says so.
+        s = b.subscribe("small", headers={**auth("s"), "Last-Event-ID": before})
+        assert [e["id"] for e in s.events(5)] == small
+        assert_no_more_events(s)
+        s.close()
+        g = a.subscribe("big", headers={**auth("g"), "Last-Event-ID": before})
+        assert g.next_event()["event"] == "ssecast.history-lost"
+        assert [e["id"] for e in g.events(sizes["big"])] == big[-sizes["big"]:]
+        g.close()
+    finally:
+        c.stop()

@@ -155,3 +155,33 @@ test('/admin: wrong token, sign in, live figures, hub unreachable and back', { t
   );
   await waitFor('the stats stream back', async () => (await page.textContent('[data-testid=feed-state]')) === 'Live (stream)', 15_000);
 });
+
+test('/admin on a default hub (no admin token configured): a loopback visitor signs in without typing', { timeout: 60_000 }, async () => {
+  // As `scripts/run.sh` starts it: no auth settings at all.
+  const fresh = await startSsecast({ SSECAST_HTTP_ADMIN_DIR: join(adminDir, 'dist') });
+  const page = await browser.context.newPage();
+  try {
+    const marker = 'admin token for this run is ';
+    const logged = await waitFor('the generated admin token in the log', () => {
+      const all = fresh.logs.join('');
+      const at = all.indexOf(marker);
+      return at >= 0 && all.slice(at + marker.length).split(/\s/)[0];
+    });
+    await page.goto(`${fresh.url}/admin`);
+    await page.waitForSelector('[data-testid=login-form]');
+    assert.equal(await page.inputValue('[data-testid=token-input]'), logged, 'the form is filled in with the logged token');
+    await page.click('[data-testid=login-form] button[type=submit]'); // no typing
+    await page.waitForSelector('[data-testid=local-connections]', { timeout: 15_000 });
+    const count = async () => Number((await page.textContent('[data-testid=local-connections]'))?.replace(/,/g, ''));
+    const base = await count();
+    const close = await subscriber(fresh.url, 'first-visit');
+    await waitFor('the live connection count to follow', async () => (await count()) === base + 1, 10_000);
+    assert.match((await page.textContent('[data-testid=feed-state]')) ?? '', /^Live/);
+    const dir = await artifactsDir();
+    await page.screenshot({ path: join(dir, 'admin-first-visit.png'), fullPage: true });
+    close();
+  } finally {
+    await page.close();
+    await fresh.stop();
+  }
+});

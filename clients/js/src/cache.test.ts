@@ -122,6 +122,28 @@ describe('EventCache', () => {
     b.stop();
   });
 
+  it('one writer: a non-writer keeps memory only; when it becomes the writer it writes what it holds', () => {
+    const s = new MemStorage();
+    const leader = new EventCache({ storage: s, eventTarget: null, storageKey: 'w', flushDelayMs: 10 });
+    const follower = new EventCache({ storage: s, eventTarget: null, storageKey: 'w', flushDelayMs: 10, writer: false });
+    leader.add(ev('1-0'));
+    follower.add(ev('1-0'));
+    follower.add(ev('2-0')); // the leader's tab went away before it flushed 2-0
+    vi.advanceTimersByTime(10);
+    expect(s.writes).toBe(1);
+    follower.flush();
+    follower.stop();
+    expect(s.writes).toBe(1);
+    expect(JSON.parse(s.data.get('ssecast:events:w')!).lastEventId).toBe('1-0');
+    follower.start();
+    follower.setWriter(true);
+    expect(follower.writer).toBe(true);
+    expect(s.writes).toBe(2);
+    expect(JSON.parse(s.data.get('ssecast:events:w')!).lastEventId).toBe('2-0');
+    leader.stop();
+    follower.stop();
+  });
+
   it('survives QuotaExceededError by evicting the oldest and retrying', () => {
     const s = new TinyStorage(1500);
     const c = new EventCache({ storage: s, eventTarget: null, flushDelayMs: 10 });

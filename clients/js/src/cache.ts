@@ -24,6 +24,12 @@ export interface EventCacheOptions {
   syncTabs?: boolean;
   /** Start timers and listeners in the constructor (default true). Hooks pass false and call start(). */
   autoStart?: boolean;
+  /**
+   * Whether this instance writes to storage (default true). With tabs sharing one stream only
+   * the leader's cache writes; the others keep memory in step (their own adds and the writer's
+   * `storage` events) and write nothing, so one document has one writer. See setWriter().
+   */
+  writer?: boolean;
   now?: () => number;
   timers?: TimerApi;
   /** Target for `storage` / `pagehide` listeners (default `globalThis`, i.e. window). */
@@ -84,6 +90,7 @@ export class EventCache<T = unknown> {
   #flushTimer: unknown;
   #sweepTimer: unknown;
   #started = false;
+  #writer: boolean;
 
   constructor(options: EventCacheOptions = {}) {
     this.#storage = options.storage === undefined ? defaultStorage() : options.storage;
@@ -93,6 +100,7 @@ export class EventCache<T = unknown> {
     this.#maxTotal = Math.max(1, options.maxTotal ?? 2000);
     this.#flushDelayMs = options.flushDelayMs ?? 50;
     this.#syncTabs = options.syncTabs ?? true;
+    this.#writer = options.writer ?? true;
     this.#now = options.now ?? Date.now;
     this.#timers = options.timers ?? defaultTimers;
     this.#target = options.eventTarget === undefined ? (typeof globalThis.addEventListener === 'function' ? globalThis : null) : options.eventTarget;
@@ -189,12 +197,30 @@ export class EventCache<T = unknown> {
     return () => this.#subscribers.delete(fn);
   }
 
-  /** Writes pending changes now (one serialise). */
+  /** True when this instance writes to storage (see the `writer` option). */
+  get writer(): boolean {
+    return this.#writer;
+  }
+
+  /**
+   * Makes this instance the writer (or not). A new writer writes what it holds at once: it
+   * has every event the previous writer may not have flushed before its tab went away.
+   */
+  setWriter(on: boolean): void {
+    if (this.#writer === on) return;
+    this.#writer = on;
+    if (on) {
+      this.#dirty = true;
+      this.flush();
+    }
+  }
+
+  /** Writes pending changes now (one serialise); a non-writer keeps them in memory only. */
   flush(): void {
     if (this.#flushTimer !== undefined) this.#timers.clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     this.#flushScheduled = false;
-    if (!this.#dirty) return;
+    if (!this.#dirty || !this.#writer) return;
     this.#dirty = false;
     this.#write();
   }
@@ -289,7 +315,7 @@ export class EventCache<T = unknown> {
 
   #markDirty(): void {
     this.#dirty = true;
-    if (this.#flushScheduled || !this.#storage) return;
+    if (this.#flushScheduled || !this.#storage || !this.#writer) return;
     this.#flushScheduled = true;
     if (this.#flushDelayMs <= 0) queueMicrotask(() => this.#flushScheduled && this.flush());
     else this.#flushTimer = this.#timers.setTimeout(() => this.flush(), this.#flushDelayMs);

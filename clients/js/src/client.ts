@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // SSEClient: one logical subscription to ssecast that survives disconnects. Streams with fetch
 // (so the token travels in a header), parses with eventsource-parser, reconnects with backoff.
+// With shareAcrossTabs, one tab of the origin holds the stream and relays it (tab-share.ts).
 // @see https://html.spec.whatwg.org/multipage/server-sent-events.html
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { parseRetryAfter, reconnectDelay } from './backoff.js';
@@ -10,16 +11,22 @@ import {
   SSEHttpError,
   SSENetworkError,
   SSEProtocolError,
+  SSETokenError,
   type HubErrorBody,
 } from './errors.js';
+import { ShareGroup } from './share-group.js';
+import { browserTabShareEnv, shareHash, tokenIdentity, type RelayedEvent, type TabShareEnv } from './tab-share.js';
 import {
   HISTORY_LOST_EVENT,
+  TOKEN_EXPIRED_EVENT,
   defaultTimers,
   type ConnectionStatus,
   type HistoryLostInfo,
   type SSEClientOptions,
   type SSEEvent,
+  type TabRole,
   type TimerApi,
+  type TokenRequest,
 } from './types.js';
 
 type Listener<T> = (event: SSEEvent<T>) => void;
@@ -30,9 +37,11 @@ export type EventMap = Record<string, unknown>;
 type Attempt =
   | { kind: 'stop' }
   | { kind: 'fatal'; error: SSEError }
-  | { kind: 'retry'; retryAfterMs?: number; healthy: boolean };
+  | { kind: 'retry'; retryAfterMs?: number; healthy: boolean; immediate?: boolean };
 
 const ANY = '*';
+/** Streams in a row ended by `ssecast.token-expired` with no event in between, before giving up. */
+const MAX_EXPIRED_IN_A_ROW = 3;
 
 /**
  * A reconnecting SSE subscription.
@@ -44,7 +53,7 @@ const ANY = '*';
  * Errors: non-fatal ones are reported through `onError` and retried; 401/403 (SSEAuthError)
  * and other non-retryable 4xx are reported with `fatal = true` and the status becomes `closed`.
  */
-export class SSEClient<E extends EventMap = EventMap> {
+export class SSEClient<E extends object = EventMap> {
   readonly #opts: SSEClientOptions;
   readonly #timers: TimerApi;
   readonly #now: () => number;
@@ -63,12 +72,37 @@ export class SSEClient<E extends EventMap = EventMap> {
   #wake: (() => void) | undefined;
   #es: EventSource | undefined;
   #esTypes = new Set<string>();
+  // ---- tab sharing (share-group.ts) ----
+  readonly #roleListeners = new Set<(r: TabRole) => void>();
+  #role: TabRole = 'own';
+  #group: ShareGroup | undefined;
+  /** Set when the current stream is aborted on purpose to start again at once (rewind). */
+  #restartNow = false;
+  // ---- token refresh ----
+  /** Why the next connection asks for a token. */
+  #tokenReason: TokenRequest['reason'] = 'connect';
+  /** The current stream ended with ssecast.token-expired. */
+  #tokenExpired = false;
+  #expiredInARow = 0;
+  /** 401s answered with a refresh since the last 200. */
+  #authRefreshes = 0;
 
   constructor(options: SSEClientOptions) {
     this.#opts = options;
     this.#timers = options.timers ?? defaultTimers;
     this.#now = options.now ?? Date.now;
     this.#lastEventId = options.lastEventId || undefined;
+  }
+
+  /** `own`, `leader` or `follower` (see {@link TabRole}); `follower` until a shared tab is elected. */
+  get role(): TabRole {
+    return this.#role;
+  }
+
+  /** Called when this tab becomes leader or follower of its share group. */
+  onRole(fn: (role: TabRole) => void): () => void {
+    this.#roleListeners.add(fn);
+    return () => this.#roleListeners.delete(fn);
   }
 
   /** Current status; `closed` before `connect()` and after `close()` or a fatal error. */
@@ -121,16 +155,24 @@ export class SSEClient<E extends EventMap = EventMap> {
     this.#setStatus('connecting');
     queueMicrotask(() => {
       if (this.#closed) return;
-      if ((this.#opts.transport ?? 'fetch') === 'eventsource') this.#openEventSource(0);
-      else void this.#runFetchLoop();
+      const env = this.#shareEnv();
+      if (env) void this.#joinShare(env);
+      else this.#startStream();
     });
     return this;
+  }
+
+  #startStream(): void {
+    if ((this.#opts.transport ?? 'fetch') === 'eventsource') this.#openEventSource(0);
+    else void this.#runFetchLoop();
   }
 
   /** Stops for good: aborts the request, clears timers, drops all listeners. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#group?.close();
+    this.#group = undefined;
     this.#abort?.abort();
     this.#abort = undefined;
     this.#es?.close();
@@ -143,6 +185,7 @@ export class SSEClient<E extends EventMap = EventMap> {
     this.#statusListeners.clear();
     this.#errorListeners.clear();
     this.#historyLostListeners.clear();
+    this.#roleListeners.clear();
   }
 
   // ---- URL -------------------------------------------------------------------------------
@@ -176,6 +219,11 @@ export class SSEClient<E extends EventMap = EventMap> {
         this.close();
         return;
       }
+      if (this.#restartNow || result.immediate) {
+        // A rewind for a joining tab, or a token refresh: start again at once (no backoff).
+        this.#restartNow = false;
+        continue;
+      }
       if (result.healthy) attempt = 0;
       const delay = reconnectDelay({
         attempt,
@@ -194,12 +242,9 @@ export class SSEClient<E extends EventMap = EventMap> {
   async #fetchOnce(): Promise<Attempt> {
     const abort = new AbortController();
     this.#abort = abort;
-    let token: string | null | undefined;
-    try {
-      token = await resolveToken(this.#opts.token);
-    } catch (cause) {
-      return { kind: 'fatal', error: new SSEError('SSEClient: token provider failed', true, { cause }) };
-    }
+    const got = await this.#getToken();
+    if (got instanceof SSETokenError) return { kind: 'fatal', error: got };
+    const token = got;
     if (this.#closed) return { kind: 'stop' };
 
     const headers: Record<string, string> = { Accept: 'text/event-stream', ...this.#opts.headers };
@@ -217,6 +262,7 @@ export class SSEClient<E extends EventMap = EventMap> {
       });
     } catch (cause) {
       if (this.#closed) return { kind: 'stop' };
+      if (this.#restartNow) return { kind: 'retry', healthy: true };
       this.#emitError(new SSENetworkError(`SSEClient: cannot reach ${this.#opts.url}`, cause));
       return { kind: 'retry', healthy: false };
     }
@@ -224,6 +270,12 @@ export class SSEClient<E extends EventMap = EventMap> {
 
     if (res.status !== 200) {
       const body = await readErrorBody(res);
+      if (res.status === 401 && typeof this.#opts.token === 'function' && this.#authRefreshes < 1) {
+        // SPEC §Client package: a 401 with a token function asks for a new token, once.
+        this.#authRefreshes++;
+        this.#tokenReason = 'unauthorized';
+        return { kind: 'retry', healthy: false, immediate: true };
+      }
       if (res.status === 401 || res.status === 403) return { kind: 'fatal', error: new SSEAuthError(res.status, body) };
       const retryAfterMs = parseRetryAfter(res.headers.get('Retry-After'), this.#now());
       const retryable = res.status >= 500 || res.status === 429 || res.status === 408 || res.status === 425;
@@ -240,6 +292,8 @@ export class SSEClient<E extends EventMap = EventMap> {
     }
 
     this.#everOpened = true;
+    this.#authRefreshes = 0;
+    this.#tokenExpired = false;
     this.#setStatus('open');
     return this.#readStream(res.body, abort);
   }
@@ -282,12 +336,53 @@ export class SSEClient<E extends EventMap = EventMap> {
       void body.cancel().catch(() => undefined);
     }
     if (this.#closed) return { kind: 'stop' };
+    if (this.#restartNow) return { kind: 'retry', healthy: true };
+    if (this.#tokenExpired) return this.#afterTokenExpired();
     const err = failure !== undefined && !abort.signal.aborted
       ? new SSENetworkError('SSEClient: stream broke', failure)
       : new SSENetworkError(abort.signal.aborted ? 'SSEClient: stream idle, reconnecting' : 'SSEClient: stream ended');
     this.#emitError(err);
     const stable = this.#opts.stableAfterMs ?? 5000;
     return { kind: 'retry', healthy: gotEvent || this.#now() - openedAt >= stable };
+  }
+
+  /**
+   * The token for the next connection, or the SSETokenError that ends the client: the
+   * function threw, or it was asked to refresh and returned nothing.
+   */
+  async #getToken(): Promise<string | null | undefined | SSETokenError> {
+    const reason = this.#tokenReason;
+    this.#tokenReason = 'reconnect';
+    const refresh = reason === 'token-expired' || reason === 'unauthorized';
+    let token: string | null | undefined;
+    try {
+      token = await resolveToken(this.#opts.token, { reason, refresh });
+    } catch (cause) {
+      return new SSETokenError('threw', 'SSEClient: the token function failed', cause);
+    }
+    if (refresh && !token) {
+      return new SSETokenError('empty', `SSEClient: asked for a new token (${reason}), the token function returned none`);
+    }
+    return token;
+  }
+
+  /** The stream ended with ssecast.token-expired: refresh at once, unless that cannot help. */
+  #afterTokenExpired(): Attempt {
+    this.#tokenExpired = false;
+    if (typeof this.#opts.token !== 'function') {
+      return {
+        kind: 'fatal',
+        error: new SSETokenError('static', 'SSEClient: the token expired; pass a function as `token` to refresh it'),
+      };
+    }
+    if (++this.#expiredInARow > MAX_EXPIRED_IN_A_ROW) {
+      return {
+        kind: 'fatal',
+        error: new SSETokenError('repeated', 'SSEClient: the hub keeps reporting the token expired right after a refresh'),
+      };
+    }
+    this.#tokenReason = 'token-expired';
+    return { kind: 'retry', healthy: true, immediate: true };
   }
 
   #sleep(ms: number): Promise<void> {
@@ -305,8 +400,13 @@ export class SSEClient<E extends EventMap = EventMap> {
 
   #openEventSource(attempt: number): void {
     if (this.#closed) return;
-    void resolveToken(this.#opts.token).then((token) => {
+    void this.#getToken().then((token) => {
       if (this.#closed) return;
+      if (token instanceof SSETokenError) {
+        this.#emitError(token);
+        this.close();
+        return;
+      }
       const Ctor = this.#opts.EventSource ?? globalThis.EventSource;
       if (!Ctor) {
         this.#emitError(new SSEError('SSEClient: no EventSource in this runtime', true));
@@ -363,20 +463,121 @@ export class SSEClient<E extends EventMap = EventMap> {
 
   // ---- dispatch ------------------------------------------------------------------------------
 
+  /** An event from this client's own stream: relayed to the other tabs (leader), then delivered. */
   #handleMessage(msg: EventSourceMessage): void {
     if (this.#closed) return;
     const type = msg.event || 'message';
-    if (msg.id !== undefined) this.#lastEventId = msg.id === '' ? undefined : msg.id;
-    const event: SSEEvent<unknown> = { type, data: this.#parse(msg.data, type), timestamp: this.#now() };
-    if (msg.id) event.id = msg.id;
+    // The hub's token-expired notice is not a resume point, whatever id field it carries.
+    if (msg.id !== undefined && type !== TOKEN_EXPIRED_EVENT) this.#lastEventId = msg.id === '' ? undefined : msg.id;
+    if (type === TOKEN_EXPIRED_EVENT) this.#onTokenExpired();
+    else if (!type.startsWith('ssecast.')) this.#expiredInARow = 0;
+    const raw: RelayedEvent = { type, data: msg.data };
+    if (msg.id) raw.id = msg.id;
+    if (this.#group) this.#group.fromStream(raw);
+    else this.#deliver(raw);
+  }
+
+  /** This client's own stream said its token expired: end it now and reconnect with a new one. */
+  #onTokenExpired(): void {
+    this.#tokenExpired = true;
+    if (this.#es) {
+      const es = this.#es;
+      this.#es = undefined;
+      es.close();
+      const next = this.#afterTokenExpired();
+      if (next.kind === 'fatal') {
+        this.#emitError(next.error);
+        queueMicrotask(() => this.close());
+      } else {
+        this.#setStatus('reconnecting');
+        queueMicrotask(() => this.#openEventSource(0));
+      }
+      return;
+    }
+    // fetch: abort the read; #readStream sees #tokenExpired and asks for a refresh.
+    this.#abort?.abort();
+  }
+
+  /** Hands one event to this client's listeners (a share group has dropped duplicates). */
+  #deliver(raw: RelayedEvent): void {
+    if (this.#closed) return;
+    const type = raw.type;
+    const event: SSEEvent<unknown> = { type, data: this.#parse(raw.data, type), timestamp: this.#now() };
+    if (raw.id) event.id = raw.id;
     if (type === HISTORY_LOST_EVENT) {
       const d = event.data as Partial<HistoryLostInfo> | null;
       const info: HistoryLostInfo = { lastEventId: typeof d?.lastEventId === 'string' ? d.lastEventId : '' };
-      safeCall(() => this.#opts.onHistoryLost?.(info));
-      for (const fn of [...this.#historyLostListeners]) safeCall(() => fn(info));
+      if (!this.#group || this.#group.lostHistory(info.lastEventId)) {
+        safeCall(() => this.#opts.onHistoryLost?.(info));
+        for (const fn of [...this.#historyLostListeners]) safeCall(() => fn(info));
+      }
     }
     for (const fn of [...(this.#listeners.get(type) ?? [])]) safeCall(() => fn(event));
     for (const fn of [...(this.#listeners.get(ANY) ?? [])]) safeCall(() => fn(event));
+  }
+
+  // ---- tab sharing -----------------------------------------------------------------------------
+
+  #shareEnv(): TabShareEnv | null {
+    if (this.#opts.shareAcrossTabs === false) return null;
+    // A native EventSource delivers only the types the leader listens to by name, which another
+    // tab cannot see: share it only when asked to explicitly.
+    if (this.#opts.transport === 'eventsource' && this.#opts.shareAcrossTabs !== true) return null;
+    const env = this.#opts.tabShare === undefined ? browserTabShareEnv() : this.#opts.tabShare;
+    return env ?? null;
+  }
+
+  /** The share group's name: same hub URL, path, topic set, transport, identity and shareKey. */
+  #shareName(identity: string): string {
+    const base = new URL(this.buildUrl(), 'http://localhost/');
+    base.search = '';
+    const topics = [...new Set(this.#opts.topics ?? [])].sort();
+    return shareHash(
+      JSON.stringify([base.toString(), topics, this.#opts.transport ?? 'fetch', identity, this.#opts.shareKey ?? '']),
+    );
+  }
+
+  async #joinShare(env: TabShareEnv): Promise<void> {
+    const token = await this.#getToken();
+    if (token instanceof SSETokenError) {
+      this.#emitError(token);
+      this.close();
+      return;
+    }
+    // The leader asks again when it connects: this call was only for the share key.
+    this.#tokenReason = 'connect';
+    if (this.#closed) return;
+    this.#group = new ShareGroup(
+      env,
+      this.#shareName(tokenIdentity(token)),
+      {
+        lastEventId: () => this.#lastEventId,
+        setLastEventId: (id) => void (this.#lastEventId = id),
+        status: () => this.#status,
+        canRewind: () => (this.#opts.transport ?? 'fetch') === 'fetch',
+        setStatus: (st) => this.#setStatus(st),
+        setRole: (r) => this.#setRole(r),
+        dispatch: (raw) => this.#deliver(raw),
+        report: (e) => this.#emitError(e),
+        close: () => this.close(),
+        startStream: () => this.#startStream(),
+        rewindTo: (id) => {
+          this.#lastEventId = id;
+          if (this.#abort) {
+            this.#restartNow = true;
+            this.#abort.abort();
+          }
+        },
+      },
+      this.#timers,
+    );
+    this.#group.start();
+  }
+
+  #setRole(role: TabRole): void {
+    if (this.#role === role) return;
+    this.#role = role;
+    for (const fn of [...this.#roleListeners]) safeCall(() => fn(role));
   }
 
   #parse(raw: string, type: string): unknown {
@@ -393,16 +594,18 @@ export class SSEClient<E extends EventMap = EventMap> {
   #setStatus(status: ConnectionStatus): void {
     if (this.#status === status) return;
     this.#status = status;
+    this.#group?.postStatus(status);
     for (const fn of [...this.#statusListeners]) safeCall(() => fn(status));
   }
 
   #emitError(error: SSEError): void {
+    this.#group?.postError(error);
     for (const fn of [...this.#errorListeners]) safeCall(() => fn(error));
   }
 }
 
-async function resolveToken(src: SSEClientOptions['token']): Promise<string | null | undefined> {
-  return typeof src === 'function' ? await src() : src;
+async function resolveToken(src: SSEClientOptions['token'], request: TokenRequest): Promise<string | null | undefined> {
+  return typeof src === 'function' ? await src(request) : src;
 }
 
 async function readErrorBody(res: Response): Promise<HubErrorBody | undefined> {

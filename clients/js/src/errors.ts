@@ -41,6 +41,25 @@ export class SSEAuthError extends SSEHttpError {
   }
 }
 
+/** Why a token could not be had: see {@link SSETokenError}. */
+export type TokenFailure = 'threw' | 'empty' | 'static' | 'repeated';
+
+/**
+ * The client needed a (new) token and could not get one, so it stopped (`fatal`):
+ * `threw` — the token function threw or rejected (`cause` holds what it threw);
+ * `empty` — asked to refresh (after `ssecast.token-expired` or a 401), it returned no token;
+ * `static` — the token expired and `token` is a string, which cannot be refreshed;
+ * `repeated` — the hub keeps ending streams with `ssecast.token-expired` right after a refresh.
+ */
+export class SSETokenError extends SSEError {
+  override name = 'SSETokenError';
+  readonly reason: TokenFailure;
+  constructor(reason: TokenFailure, message: string, cause?: unknown) {
+    super(message, true, cause === undefined ? undefined : { cause });
+    this.reason = reason;
+  }
+}
+
 /** fetch failed (DNS, refused, reset, CORS) or the stream broke; the client retries. */
 export class SSENetworkError extends SSEError {
   override name = 'SSENetworkError';

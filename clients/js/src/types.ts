@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Shared vocabulary of @ssecast/client: events, status, timers, tokens, options.
 // @see ../../../docs (SPEC §Client package)
+import type { TabShareEnv } from './tab-share.js';
 
 /** Connection state of an {@link SSEClient}. `closed` is final once `close()` was called. */
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -16,6 +17,15 @@ export interface SSEEvent<T = unknown> {
   timestamp: number;
 }
 
+/**
+ * The events of an event map (`{ 'order.created': Order; ... }`) as one discriminated union:
+ * `switch (e.type)` narrows `e.data`. For `useSSE<M[keyof M]>(...)` results:
+ * `events as EventOf<M>[]`.
+ */
+export type EventOf<M extends object> = {
+  [K in keyof M & string]: SSEEvent<M[K]> & { type: K };
+}[keyof M & string];
+
 /** An event held by {@link EventCache}: always has an id. */
 export interface CachedEvent<T = unknown> extends SSEEvent<T> {
   id: string;
@@ -30,10 +40,24 @@ export interface HistoryLostInfo {
 /** Name of the special event sent when resume history does not reach back far enough. */
 export const HISTORY_LOST_EVENT = 'ssecast.history-lost';
 
+/** Name of the event that ends a stream whose token's `exp` passed (SPEC §GET /events). */
+export const TOKEN_EXPIRED_EVENT = 'ssecast.token-expired';
+
 /** Injectable timers (tests pass fakes). Defaults to the global setTimeout/clearTimeout. */
 export interface TimerApi {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+}
+
+/**
+ * Why the client asks for a token: `connect` (first connection), `reconnect` (after a network
+ * error), `token-expired` (the hub ended the stream with `ssecast.token-expired`),
+ * `unauthorized` (the hub answered 401). The last two must return a fresh token.
+ */
+export interface TokenRequest {
+  reason: 'connect' | 'reconnect' | 'token-expired' | 'unauthorized';
+  /** True for `token-expired` and `unauthorized`: a cached token will not do. */
+  refresh: boolean;
 }
 
 /** A bearer token, or a function producing one per (re)connect so refreshed tokens are used. */
@@ -41,7 +65,7 @@ export type TokenSource =
   | string
   | null
   | undefined
-  | (() => string | null | undefined | Promise<string | null | undefined>);
+  | ((request: TokenRequest) => string | null | undefined | Promise<string | null | undefined>);
 
 /** Exponential backoff shape: delay ceiling = min(maxMs, initialMs * factor^attempt). */
 export interface BackoffOptions {
@@ -51,6 +75,12 @@ export interface BackoffOptions {
 }
 
 export type Transport = 'fetch' | 'eventsource';
+
+/**
+ * How this client holds its stream: `own` (no sharing: its own HTTP stream), `leader` (holds
+ * the stream for every tab of its share group), `follower` (gets the leader's events).
+ */
+export type TabRole = 'own' | 'leader' | 'follower';
 
 /** A minimal EventSource constructor type so tests and non-DOM runtimes can inject one. */
 export type EventSourceCtor = new (url: string, init?: { withCredentials?: boolean }) => EventSource;
@@ -83,6 +113,18 @@ export interface SSEClientOptions {
   credentials?: RequestCredentials;
   /** Called when the server reports that the resume point is gone. */
   onHistoryLost?: (info: HistoryLostInfo) => void;
+  /**
+   * One stream for all tabs of this origin with the same subscription (url, path, sorted
+   * topics, transport, identity of the token, `shareKey`): one tab (the leader, elected with
+   * Web Locks) holds the stream and relays it over a BroadcastChannel. Default: on where
+   * `navigator.locks` and `BroadcastChannel` exist, else off (each tab its own stream). With
+   * `transport: 'eventsource'` off unless `true` (the leader relays only the types it listens to).
+   */
+  shareAcrossTabs?: boolean;
+  /** Extra text in the share key: tabs with different `shareKey`s never share a stream. */
+  shareKey?: string;
+  /** Injectable Web Locks + BroadcastChannel (tests); `null` = sharing unavailable. */
+  tabShare?: TabShareEnv | null;
   /** Injectables for tests and unusual runtimes. */
   fetch?: typeof fetch;
   EventSource?: EventSourceCtor;

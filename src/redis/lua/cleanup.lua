@@ -2,6 +2,7 @@
 -- Removes what dead instances left behind, and topics whose history expired from the topic
 -- index (run by one survivor under a lock, every heartbeat).
 -- KEYS[1] instances zset  KEYS[2] ingest list  KEYS[3] topic index (publish.lua)
+-- KEYS[4] topic sizes  KEYS[5] entries retained, in all (publish.lua)
 -- ARGV[1] key prefix  ARGV[2] instance TTL in ms  ARGV[3] max instances per run
 -- Returns the ids removed.
 local t = redis.call('TIME')
@@ -26,6 +27,13 @@ local sample = redis.call('ZRANDMEMBER', KEYS[3], 64)
 for _, name in ipairs(sample) do
   if redis.call('EXISTS', ARGV[1] .. 'topic-meta:' .. name) == 0 then
     redis.call('ZREM', KEYS[3], name)
+  end
+  -- A stream that expired with its key no longer holds what its size says.
+  local counted = tonumber(redis.call('ZSCORE', KEYS[4], name) or '0')
+  local real = redis.call('XLEN', ARGV[1] .. 'topic:' .. name)
+  if counted ~= real then
+    if real == 0 then redis.call('ZREM', KEYS[4], name) else redis.call('ZADD', KEYS[4], real, name) end
+    redis.call('INCRBY', KEYS[5], real - counted)
   end
 end
 return removed

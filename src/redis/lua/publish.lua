@@ -3,13 +3,15 @@
 -- events, atomically in one call (SPEC §Publish, docs/redis.md §Publishing).
 -- KEYS[1] last-id key  KEYS[2] origin key  KEYS[3] this instance's ingest processing list
 -- KEYS[4] topic index (ZSET, score 0: topic names, for prefix resumes)
+-- KEYS[5] topic sizes (ZSET: topic -> entries retained)  KEYS[6] entries retained, in all
 -- Per topic T (built from ARGV[1], the key prefix; topic names never contain '|', so the
 -- three families cannot collide): <prefix>topic:T its capped stream, <prefix>topic-meta:T
 -- a hash {last = newest id on T, trimmed = newest id removed from T}, channel
 -- <prefix>events:T.
 -- ARGV[1] key prefix  ARGV[2] history.max_events (per topic)  ARGV[3] history.max_age in ms
 -- ARGV[4] the caller's id floor ("<ms>-<seq>")  ARGV[5] ingest item to consume ("" = none)
--- ARGV[6] how far ahead of TIME a stored id may be, in ms  ARGV[7] number of requests, then
+-- ARGV[6] how far ahead of TIME a stored id may be, in ms  ARGV[7] history.max_total_events
+-- ARGV[8] number of requests, then
 -- per request: its event count, then per event: its topic count, the topics, the JSON.
 -- Returns {ids per request, ignored}: the ids assigned to each request, oldest first ({}
 -- for a check with no requests, or when the ingest item was already consumed), and the ids
@@ -65,8 +67,8 @@ if last then
 end
 
 -- Decode the requests.
-local requests, pos = {}, 8
-for r = 1, tonumber(ARGV[7] or '0') do
+local requests, pos = {}, 9
+for r = 1, tonumber(ARGV[8] or '0') do
   local events = {}
   local n = tonumber(ARGV[pos])
   pos = pos + 1
@@ -178,10 +180,13 @@ end
 -- until the topic fills or its key expires (history.max_age after its last publish), and
 -- replay never returns an entry older than max_age, so this is only about memory.
 local cutoff = now - maxage
+local total_delta = 0
 for _, name in ipairs(order) do
   local st = topics[name]
   local excess = st.len + #st.added - maxlen
+  local removed = 0
   if excess > 0 then
+    removed = excess
     -- One entry more than goes: the new oldest one, to see whether age trimming is due.
     local gone = redis.call('XRANGE', st.stream, '-', '+', 'COUNT', excess + 1)
     local next_first = gone[excess + 1]
@@ -192,7 +197,7 @@ for _, name in ipairs(order) do
       local expired = redis.call('XREVRANGE', st.stream, '(' .. min, '-', 'COUNT', 1)
       if #expired > 0 then
         st.trimmed = expired[1][1]
-        redis.call('XTRIM', st.stream, 'MINID', min)
+        removed = removed + redis.call('XTRIM', st.stream, 'MINID', min)
       end
     end
   end
@@ -205,7 +210,42 @@ for _, name in ipairs(order) do
   -- it so that a resume still knows what this topic lost (replay.lua).
   redis.call('PEXPIRE', st.stream, maxage)
   redis.call('PEXPIRE', st.meta, 2 * maxage)
-  if st.fresh then redis.call('ZADD', KEYS[4], 0, name) end
+  local delta = #st.added - removed
+  if st.fresh then
+    redis.call('ZADD', KEYS[4], 0, name)
+    -- A stream gone by expiry held nothing any more, whatever its size still says.
+    delta = delta - tonumber(redis.call('ZSCORE', KEYS[5], name) or '0')
+    redis.call('ZADD', KEYS[5], 0, name)
+  end
+  redis.call('ZINCRBY', KEYS[5], delta, name)
+  total_delta = total_delta + delta
+end
+
+-- history.max_total_events: past it, the oldest events of the largest topic go first. The
+-- sizes are exact except for streams that expired with their key (idle for max_age); those
+-- are corrected here when they come up as the largest (XLEN), and by cleanup.lua.
+local total = redis.call('INCRBY', KEYS[6], total_delta)
+local max_total = tonumber(ARGV[7])
+for _ = 1, 32 do
+  if total <= max_total then break end
+  local top = redis.call('ZREVRANGE', KEYS[5], 0, 1, 'WITHSCORES')
+  if #top == 0 then break end
+  local name, counted = top[1], tonumber(top[2])
+  local stream = prefix .. 'topic:' .. name
+  local real = redis.call('XLEN', stream)
+  if real ~= counted then
+    redis.call('ZADD', KEYS[5], real, name)
+    total = redis.call('INCRBY', KEYS[6], real - counted)
+  else
+    -- Down to the next largest topic's size (at least one event), at most the excess.
+    local second = top[4] and tonumber(top[4]) or 0
+    local k = math.min(total - max_total, math.max(real - second, 1), real)
+    local gone = redis.call('XRANGE', stream, '-', '+', 'COUNT', k)
+    redis.call('XTRIM', stream, 'MAXLEN', real - k)
+    redis.call('HSET', prefix .. 'topic-meta:' .. name, 'trimmed', gone[#gone][1])
+    redis.call('ZINCRBY', KEYS[5], -k, name)
+    total = redis.call('INCRBY', KEYS[6], -k)
+  end
 end
 redis.call('SET', KEYS[1], newest)
 redis.call('SET', KEYS[2], ids[1][1], 'NX') -- first id of this incarnation of the data

@@ -16,6 +16,11 @@ export interface SSEMonitorProps {
   pollIntervalMs?: number;
   /** Width of the live charts, seconds (default 120). */
   windowSeconds?: number;
+  /**
+   * Pre-fills the sign-in form (the visitor still presses "Sign in"); `/admin` passes the
+   * token ssecast generated at start-up, which it offers to visitors on its own machine only.
+   */
+  suggestedToken?: string;
   /** sessionStorage key for the token (default `ssecast.adminToken`). */
   tokenStorageKey?: string;
   title?: string;
@@ -55,7 +60,7 @@ export function SSEMonitor(props: SSEMonitorProps) {
   const key = props.tokenStorageKey ?? 'ssecast.adminToken';
   const [storedToken, setStoredToken] = useState<string | null>(() => props.token ?? readSession(key));
   const token = props.token ?? storedToken;
-  const [draft, setDraft] = useState('');
+  const [draft, setDraft] = useState(props.suggestedToken ?? '');
   const [autoRefresh, setAutoRefresh] = useState(true);
   const windowMs = (props.windowSeconds ?? 120) * 1000;
   const baseUrl = props.baseUrl ?? '';
@@ -138,7 +143,12 @@ export function SSEMonitor(props: SSEMonitorProps) {
       {askToken ? (
         <form className="ssm-login" onSubmit={signIn} data-testid="login-form">
           <label htmlFor="ssm-token">Admin token</label>
-          <p>The token is kept in this tab's sessionStorage only.</p>
+          <p>
+            {props.suggestedToken && draft === props.suggestedToken
+              ? 'Filled in with the token this hub generated at start-up (offered to visitors on its own machine only). '
+              : ''}
+            The token is kept in this tab's sessionStorage only.
+          </p>
           <div className="ssm-login-row">
             <input
               id="ssm-token"

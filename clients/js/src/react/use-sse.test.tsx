@@ -4,12 +4,13 @@ import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventCache } from '../cache.js';
 import { fakeFetch, settle, sseResponse, type FakeStream } from '../test-support/fake-fetch.js';
+import { FakeOrigin } from '../test-support/fake-tabs.js';
 import { useSSE, type UseSSEOptions } from './use-sse.js';
 
-function Feed(props: UseSSEOptions) {
-  const { events, status, lastEvent } = useSSE(props);
+function Feed(props: UseSSEOptions & { testId?: string }) {
+  const { events, status, lastEvent, role } = useSSE(props);
   return (
-    <div>
+    <div data-testid={props.testId} data-role={role}>
       <span data-testid="status">{status}</span>
       <span data-testid="last">{lastEvent?.id ?? ''}</span>
       <ol data-testid="list">{events.map((e) => <li key={e.id}>{`${e.id}:${JSON.stringify(e.data)}`}</li>)}</ol>
@@ -101,5 +102,53 @@ describe('useSSE', () => {
       await settle();
     });
     expect(items()).toEqual(['2-0:2']);
+  });
+
+  it('two hooks sharing one stream: one request, both show every event, only the leader writes storage', async () => {
+    const origin = new FakeOrigin();
+    const writes: string[] = [];
+    const mem = new Map<string, string>();
+    const storage = {
+      getItem: (k: string) => mem.get(k) ?? null,
+      setItem: (k: string, v: string) => void (writes.push(k), mem.set(k, v)),
+      removeItem: (k: string) => void mem.delete(k),
+    };
+    let stream!: FakeStream;
+    const f = fakeFetch((c) => {
+      const r = sseResponse(c);
+      stream = r.stream;
+      return r.response;
+    });
+    const common = {
+      url: 'http://hub.test',
+      topics: ['t'],
+      enableCache: true,
+      cache: { storageKey: 'shared', storage, flushDelayMs: 0 },
+      clientOptions: { fetch: f.fetch, tabShare: origin.env() },
+    } satisfies UseSSEOptions;
+    render(
+      <>
+        <Feed {...common} testId="a" />
+        <Feed {...common} testId="b" />
+      </>,
+    );
+    await act(async () => {
+      for (let i = 0; i < 20 && f.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    expect(f.calls).toHaveLength(1);
+    const roles = ['a', 'b'].map((id) => screen.getByTestId(id).dataset['role']).sort();
+    expect(roles).toEqual(['follower', 'leader']);
+    const before = writes.length;
+    await act(async () => {
+      stream.push('id: 1-0\nevent: tick\ndata: {"n":1}\n\nid: 2-0\nevent: tick\ndata: {"n":2}\n\n');
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    for (const id of ['a', 'b']) {
+      expect([...screen.getByTestId(id).querySelectorAll('li')].map((li) => li.textContent)).toEqual(['1-0:{"n":1}', '2-0:{"n":2}']);
+    }
+    // One writer: the two events cost one batch from one cache, not one from each.
+    expect(writes.length - before).toBe(1);
+    expect(JSON.parse(mem.get('ssecast:events:shared')!).lastEventId).toBe('2-0');
   });
 });

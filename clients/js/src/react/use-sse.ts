@@ -11,6 +11,8 @@ import type {
   HistoryLostInfo,
   SSEClientOptions,
   SSEEvent,
+  TabRole,
+  TokenSource,
   Transport,
 } from '../types.js';
 
@@ -29,7 +31,12 @@ export interface UseSSEOptions<T = unknown> {
   /** Hub base URL, e.g. `https://hub.example.com` ('' = this origin). */
   url: string;
   topics: readonly string[];
-  token?: string | null;
+  /**
+   * Bearer token, or a function called on every (re)connect and again on
+   * `ssecast.token-expired` / 401 (token refresh). The latest function is used; changing a
+   * string token reconnects.
+   */
+  token?: TokenSource;
   /** Event types to keep; default every type except the hub's own `ssecast.*` control events. */
   events?: readonly string[];
   /** Hydrate from and persist to an {@link EventCache}; resume from its newest id. */
@@ -41,6 +48,11 @@ export interface UseSSEOptions<T = unknown> {
   enabled?: boolean;
   transport?: Transport;
   backoff?: BackoffOptions;
+  /**
+   * One stream for all tabs of this origin with the same url/topics/identity (default: on where
+   * Web Locks and BroadcastChannel exist). With `enableCache` only the leader tab writes storage.
+   */
+  shareAcrossTabs?: boolean;
   onEvent?: (event: SSEEvent<T>) => void;
   onHistoryLost?: (info: HistoryLostInfo) => void;
   /** Advanced: extra SSEClient options (injected fetch, timers, …). */
@@ -55,6 +67,8 @@ export interface UseSSEResult<T = unknown> {
   status: ConnectionStatus;
   /** Last error; cleared when the stream opens again. `error.fatal` means the hook stopped. */
   error: SSEError | undefined;
+  /** `leader` when this tab holds the shared stream, `follower` when another tab does, `own` unshared. */
+  role: TabRole;
 }
 
 const keyOf = (xs: readonly string[] | undefined): string => (xs ? JSON.stringify(xs) : '');
@@ -65,7 +79,9 @@ const keyOf = (xs: readonly string[] | undefined): string => (xs ? JSON.stringif
  * StrictMode's mount-unmount-mount sends a single request.
  */
 export function useSSE<T = unknown>(options: UseSSEOptions<T>): UseSSEResult<T> {
-  const { url, topics, token, events: types, enableCache = false, enabled = true, transport } = options;
+  const { url, topics, token, events: types, enableCache = false, enabled = true, transport, shareAcrossTabs } = options;
+  // A token function is read through `latest`, so a new closure per render does not reconnect.
+  const tokenKey = typeof token === 'function' ? '\u0000fn' : (token ?? null);
   const topicsKey = keyOf(topics);
   const typesKey = keyOf(types);
   const maxEvents = options.maxEvents ?? 500;
@@ -104,6 +120,7 @@ export function useSSE<T = unknown>(options: UseSSEOptions<T>): UseSSEResult<T> 
   const [lastEvent, setLastEvent] = useState<SSEEvent<T> | undefined>(() => events.at(-1));
   const [status, setStatus] = useState<ConnectionStatus>(enabled ? 'connecting' : 'closed');
   const [error, setError] = useState<SSEError | undefined>(undefined);
+  const [role, setRole] = useState<TabRole>('own');
 
   useEffect(() => {
     const fromCache = (): void => {
@@ -127,13 +144,27 @@ export function useSSE<T = unknown>(options: UseSSEOptions<T>): UseSSEResult<T> 
       ...opts.clientOptions,
       url,
       topics,
-      token: token ?? null,
+      token:
+        typeof token === 'function'
+          ? (request) => {
+              const t = latest.current.token;
+              return typeof t === 'function' ? t(request) : t;
+            }
+          : (token ?? null),
       ...(transport && { transport }),
+      ...(shareAcrossTabs !== undefined && { shareAcrossTabs }),
       ...(opts.backoff && { backoff: opts.backoff }),
       ...(cache?.getLastEventId() !== undefined && { lastEventId: cache.getLastEventId() }),
       onHistoryLost: (info) => latest.current.onHistoryLost?.(info),
     });
     const seen = new Set<string>();
+    const hydrated = new Set(cache ? cache.getEvents().map((e) => e.id) : []);
+    // One writer per stored document: the tab that holds the stream (or its own stream).
+    cache?.setWriter(client.role !== 'follower');
+    client.onRole((r) => {
+      cache?.setWriter(r !== 'follower');
+      setRole(r);
+    });
     client.onStatus((s) => {
       setStatus(s);
       if (s === 'open') setError(undefined);
@@ -142,14 +173,15 @@ export function useSSE<T = unknown>(options: UseSSEOptions<T>): UseSSEResult<T> 
     const handle = (raw: SSEEvent<unknown>): void => {
       const ev = raw as SSEEvent<T>;
       if (!wanted(ev.type)) return;
+      if (ev.id !== undefined) {
+        // What hydration showed is never shown (or reported) again.
+        if (seen.has(ev.id) || hydrated.has(ev.id)) return;
+        seen.add(ev.id);
+      }
       if (cache) {
-        // add() refuses duplicates: what hydration showed is never shown again.
-        if (ev.id !== undefined && !cache.add({ id: ev.id, type: ev.type, data: ev.data, timestamp: ev.timestamp })) return;
+        // add() is false when the leader tab's write (the storage event) brought it first.
+        if (ev.id !== undefined) cache.add({ id: ev.id, type: ev.type, data: ev.data, timestamp: ev.timestamp });
       } else {
-        if (ev.id !== undefined) {
-          if (seen.has(ev.id)) return;
-          seen.add(ev.id);
-        }
         setEvents((prev) => {
           const next = [...prev, ev];
           return next.length > maxEvents ? next.slice(next.length - maxEvents) : next;
@@ -168,7 +200,7 @@ export function useSSE<T = unknown>(options: UseSSEOptions<T>): UseSSEResult<T> 
       cache?.stop();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- topics/types are compared by value
-  }, [enabled, url, topicsKey, token, typesKey, transport, cache, wanted, maxEvents]);
+  }, [enabled, url, topicsKey, tokenKey, typesKey, transport, shareAcrossTabs, cache, wanted, maxEvents]);
 
-  return { events, lastEvent, status, error };
+  return { events, lastEvent, status, error, role };
 }
