@@ -13,7 +13,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake ccache pkg-config \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
-      libhiredis-dev libjwt-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev \
+      libhiredis-dev libssl-dev libjwt-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev \
       libgtest-dev libsystemd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -45,7 +45,7 @@ RUN cd clients/js && npm ci --no-audit --no-fund && npm run build \
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libboost-json1.81.0 libboost-url1.81.0 libhiredis0.14 libjwt0 \
+      libboost-json1.81.0 libboost-url1.81.0 libhiredis0.14 libssl3 libjwt0 \
       libspdlog1.10 libfmt9 libtomlplusplus3 libsystemd0 \
       curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential cmake ccache pkg-config clang-format clang libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libhiredis-dev libjwt-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
-  libgtest-dev redis-server redis-tools curl
+  libhiredis-dev libssl-dev libjwt-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
+  libgtest-dev redis-server redis-tools curl openssl
   python3 python3-pytest python3-pytest-timeout python3-requests python3-jwt
   python3-prometheus-client
   libsystemd-dev systemd debhelper python3-yaml

@@ -29,7 +29,9 @@ Backends make_backends(const config::Config& cfg, const std::string& instance_id
         b.limiter = std::move(node->limiter); // null without rules: NoRateLimiter below
         b.control = std::move(node->control);
         b.ready = [broker] { return broker->ready(); };
-        b.redis_status = [broker] { return broker->status(); };
+        b.redis_status = [connections = node->connections] {
+            return redis::RedisNode::status_of(connections);
+        };
         // Destroyed first (Backends' last member), so the ingest consumer goes before the
         // broker it publishes through.
         b.shutdown = [node, registry]() -> boost::asio::awaitable<void> {

@@ -99,6 +99,11 @@ int check_configuration(const config::Overrides& flags, char** envp) {
     const std::string what = file ? *file : std::string("defaults and environment (no file)");
     if (errors.empty()) {
         std::cout << "ssecast: configuration OK: " << what << "\n";
+        const auto cfg = config::load_config(flags, env);
+        if (cfg.redis_mode()) {
+            // Shown redacted, so an operator can check the address without leaking a password.
+            std::cout << "redis: " << config::redact_redis_url(cfg.redis.url) << "\n";
+        }
         return 0;
     }
     for (const auto& e : errors) {
@@ -125,7 +130,8 @@ int run_cli(int argc, char** argv, char** envp) {
             "host:port to listen on (http.listen)");
         cmd->add_option_function<std::string>(
             "--redis", [&](const std::string& v) { flags.redis = v; },
-            "redis://host:port[/db]: run in redis mode (redis.url)");
+            "redis://[[user]:password@]host[:port][/db]: run in redis mode (redis.url); "
+            "prefer redis.password_file for the password");
     };
 
     auto* serve = cli.add_subcommand("serve", "Run the hub (memory mode unless Redis is set)");

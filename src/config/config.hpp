@@ -72,9 +72,21 @@ struct LimitsConfig {
 
 /// [redis]
 struct RedisConfig {
-    std::string url;                      ///< redis://host:port[/db]; "" = memory mode
-    std::string prefix = "ssecast:";      ///< every key and channel starts with it
-    std::string instance_id;              ///< "" = <hostname>-<random>
+    std::string url; ///< redis://[[user]:password@]host[:port][/db]; "" = memory mode
+    /// The password, when not in the URL: prefer SSECAST_REDIS_PASSWORD or password_file
+    /// (a secret in a config file is easy to leak). At most one of the three is set.
+    std::string password;
+    std::string password_file; ///< read at start-up and before each connect; "" = none
+    // TLS (rediss:// only). The server's certificate is verified unless tls_verify = false.
+    std::string tls_ca_file;     ///< PEM CA bundle; "" = the system's trust store
+    std::string tls_cert_file;   ///< client certificate chain (PEM), with tls_key_file
+    std::string tls_key_file;    ///< client private key (PEM)
+    std::string tls_server_name; ///< SNI and the name verified; "" = the URL's host
+    bool tls_verify = true;
+    std::chrono::milliseconds connect_timeout{2000}; ///< connect_timeout_ms: TCP + AUTH
+    std::chrono::milliseconds command_timeout{3000}; ///< command_timeout_ms: then 503, reconnect
+    std::string prefix = "ssecast:";                 ///< every key and channel starts with it
+    std::string instance_id;                         ///< "" = <hostname>-<random>
     std::chrono::seconds heartbeat{2};    ///< heartbeat_seconds: instance heartbeat period
     std::chrono::seconds instance_ttl{6}; ///< instance_ttl_seconds: dead after this
 };

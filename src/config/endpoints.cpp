@@ -2,6 +2,8 @@
 // Listen-address, Redis-URL and CIDR parsing (no sockets, no DNS).
 #include "config/endpoints.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -108,15 +110,28 @@ result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text
 }
 
 result<RedisEndpoint> parse_redis_url(std::string_view url) {
-    constexpr std::string_view kScheme = "redis://";
-    if (!url.starts_with(kScheme)) {
-        return errc::bad_request;
-    }
-    std::string_view rest = url.substr(kScheme.size());
-    if (rest.find_first_of("@?#") != std::string_view::npos) {
-        return errc::bad_request;
-    }
+    constexpr std::string_view kPlain = "redis://";
+    constexpr std::string_view kTls = "rediss://";
     RedisEndpoint ep;
+    ep.tls = url.starts_with(kTls);
+    if ((!ep.tls && !url.starts_with(kPlain)) ||
+        url.find_first_of("?#") != std::string_view::npos) {
+        return errc::bad_request;
+    }
+    std::string_view rest = url.substr(ep.tls ? kTls.size() : kPlain.size());
+    if (rest.find('@') != std::string_view::npos) {
+        // Boost.URL does the RFC 3986 userinfo grammar and the percent-decoding.
+        const auto parsed = boost::urls::parse_uri(url);
+        if (!parsed || !parsed->has_userinfo()) {
+            return errc::bad_request;
+        }
+        ep.username = parsed->user();
+        ep.password = parsed->password();
+        if (ep.username.empty() && ep.password.empty()) {
+            return errc::bad_request; // "redis://@host" or "redis://:@host": say what you mean
+        }
+        rest = rest.substr(parsed->encoded_userinfo().size() + 1);
+    }
     const auto slash = rest.find('/');
     if (slash != std::string_view::npos) {
         if (!parse_decimal<unsigned>(rest.substr(slash + 1), 0x7fffffffU, ep.db)) {
@@ -172,6 +187,24 @@ result<HttpEndpoint> parse_http_url(std::string_view url) {
         return errc::bad_request;
     }
     return ep;
+}
+
+std::string redact_redis_url(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    const auto at = url.rfind('@');
+    if (scheme_end == std::string_view::npos || at == std::string_view::npos ||
+        at < scheme_end + 3) {
+        return std::string(url);
+    }
+    const std::string_view userinfo = url.substr(scheme_end + 3, at - scheme_end - 3);
+    const auto colon = userinfo.find(':');
+    std::string out(url.substr(0, scheme_end + 3));
+    // Without a ':' the userinfo may be a password written in the old "redis://secret@host"
+    // form: hide all of it.
+    out +=
+        colon == std::string_view::npos ? "***" : std::string(userinfo.substr(0, colon)) + ":***";
+    out += url.substr(at);
+    return out;
 }
 
 bool is_valid_cidr(std::string_view text) {

@@ -20,17 +20,22 @@ namespace ssecast::config {
 /// else (missing port, port > 65535, bad host characters, unbalanced brackets).
 result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);
 
-/// A Redis server address from `redis://host[:port][/db]`.
+/// A Redis server address and credentials from `redis://[[user]:password@]host[:port][/db]`.
 struct RedisEndpoint {
     std::string host; ///< DNS name or IP literal, IPv6 without brackets
     std::uint16_t port = 6379;
-    unsigned db = 0; ///< SELECT index
+    unsigned db = 0;      ///< SELECT index
+    std::string username; ///< ACL user (Redis 6+); "" = the default user
+    std::string password; ///< "" = none in the URL (maybe redis.password or password_file)
+    bool tls = false;     ///< rediss://
 };
 
-/// Parses `redis://host[:port][/db]` (port defaults to 6379, db to 0; an IPv6 host is
-/// written in brackets). Returns errc::bad_request for another scheme (including
-/// `rediss://`: hiredis 0.14 has no TLS), credentials (`user:pass@`), query strings, an
-/// empty host, a port outside 1..65535 or a db that is not a decimal number < 2^31.
+/// Parses `redis://[[user]:password@]host[:port][/db]`, or `rediss://…` for TLS (port defaults to
+/// 6379, db to 0; an IPv6 host is written in brackets). User and password are percent-decoded (RFC
+/// 3986 userinfo: `@ : / % ? #` in them must be written %40 %3A %2F %25 %3F %23); `user@host` names
+/// a user whose password comes from redis.password or redis.password_file. Returns
+/// errc::bad_request for another scheme, a malformed userinfo, query strings, an empty host, a port
+/// outside 1..65535 or a db that is not a decimal number < 2^31.
 result<RedisEndpoint> parse_redis_url(std::string_view url);
 
 /// Where an outgoing HTTP request goes: `http[s]://host[:port][/path[?query]]`.
@@ -45,6 +50,12 @@ struct HttpEndpoint {
 /// 443). Returns errc::bad_request for another scheme, credentials, a fragment, control
 /// characters or spaces, an empty host or a port outside 1..65535.
 result<HttpEndpoint> parse_http_url(std::string_view url);
+
+/// `url` as it may be shown (logs, error messages, `config check`): the password replaced
+/// by `***` (`redis://user:***@host:6379/2`). Works on any text, valid URL or not: all that
+/// lies between `://` and the last `@` is userinfo, and only a user name before a `:` in it
+/// survives, so a password is never shown even when the URL does not parse.
+std::string redact_redis_url(std::string_view url);
 
 /// True for an IPv4/IPv6 address ("10.1.2.3", "::1") or a CIDR block ("10.0.0.0/8",
 /// "fd00::/8") whose prefix length fits the address family.

@@ -51,9 +51,9 @@ TEST(ParseRedisUrl, AcceptedForms) {
 }
 
 TEST(ParseRedisUrl, Rejected) {
-    for (const char* bad : {"", "127.0.0.1:6379", "rediss://h:1", "http://h:1", "redis://",
-                            "redis://:6379", "redis://u:p@h:1", "redis://h:0", "redis://h:70000",
-                            "redis://h:1/x", "redis://h:1/", "redis://h:1?db=2", "redis://::1:1"}) {
+    for (const char* bad : {"", "127.0.0.1:6379", "http://h:1", "redis://", "redis://:6379",
+                            "redis://h:0", "redis://h:70000", "redis://h:1/x", "redis://h:1/",
+                            "redis://h:1?db=2", "redis://::1:1"}) {
         EXPECT_FALSE(parse_redis_url(bad)) << bad;
     }
 }
@@ -78,6 +78,56 @@ TEST(ParseHttpUrl, SchemesPortsTargets) {
           "http://h/a b", "http://h/#frag", "http://h/\r\nX: y", "https://h:x/", "redis://h:1"}) {
         EXPECT_FALSE(parse_http_url(bad)) << bad;
     }
+}
+
+TEST(ParseRedisUrl, Tls) {
+    auto r = parse_redis_url("rediss://:pw@redis.example.com:6380/1");
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->tls);
+    EXPECT_EQ(r->host, "redis.example.com");
+    EXPECT_EQ(r->password, "pw");
+    EXPECT_FALSE(parse_redis_url("redis://h")->tls);
+    EXPECT_FALSE(parse_redis_url("redisss://h"));
+    EXPECT_EQ(redact_redis_url("rediss://u:pw@h"), "rediss://u:***@h");
+}
+
+TEST(ParseRedisUrl, Credentials) {
+    auto r = parse_redis_url("redis://:s3cret@h:6380/2");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->username, "");
+    EXPECT_EQ(r->password, "s3cret");
+    EXPECT_EQ(r->host, "h");
+    EXPECT_EQ(r->port, 6380);
+    EXPECT_EQ(r->db, 2U);
+    r = parse_redis_url("redis://app%2D1:p%40ss%3Aw%2Fo%25rd@[::1]:7000");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->username, "app-1");
+    EXPECT_EQ(r->password, "p@ss:w/o%rd");
+    EXPECT_EQ(r->host, "::1");
+    EXPECT_EQ(r->port, 7000);
+    r = parse_redis_url("redis://app:a:b@h"); // ':' may stay raw inside the password
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->password, "a:b");
+    r = parse_redis_url("redis://app@h"); // a user whose password is set elsewhere
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->username, "app");
+    EXPECT_EQ(r->password, "");
+    for (const char* bad :
+         {"redis://@h", "redis://:@h", "redis://u:p@ss@h", "redis://u:p%zz@h", "redis://u:p/q@h",
+          "redis://u:p@", "redis://u:p@h:x", "redis://u:p#q@h", "redis://u:p?q@h"}) {
+        EXPECT_FALSE(parse_redis_url(bad)) << bad;
+    }
+}
+
+TEST(RedactRedisUrl, HidesEveryPassword) {
+    EXPECT_EQ(redact_redis_url("redis://h:1/2"), "redis://h:1/2");
+    EXPECT_EQ(redact_redis_url("redis://:pw@h:1/2"), "redis://:***@h:1/2");
+    EXPECT_EQ(redact_redis_url("redis://app:pw@h"), "redis://app:***@h");
+    EXPECT_EQ(redact_redis_url("redis://pw@h"), "redis://***@h");
+    // Malformed URLs too: everything up to the last '@' is userinfo.
+    EXPECT_EQ(redact_redis_url("redis://app:p@ss/w@h:99999"), "redis://app:***@h:99999");
+    EXPECT_EQ(redact_redis_url("nonsense://:pw@"), "nonsense://:***@");
+    EXPECT_EQ(redact_redis_url("no scheme pw@h"), "no scheme pw@h");
 }
 
 TEST(IsValidCidr, AddressesAndBlocks) {

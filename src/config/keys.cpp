@@ -5,11 +5,15 @@
 #include "common/strings.hpp"
 
 #include "config/endpoints.hpp"
+#include "config/secret_file.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fstream>
 #include <limits>
 #include <sstream>
 
@@ -49,6 +53,25 @@ std::string quoted(std::string_view s) {
 
 [[noreturn]] void fail(std::string_view expected, const std::string& got) {
     throw ValueError("expected " + std::string(expected) + ", got " + got);
+}
+
+/// A path that must name a readable file ("" = unset).
+std::string readable_file(const RawValue& v) {
+    auto path = v.string();
+    if (!path.empty() && !std::ifstream(path)) {
+        fail("a readable file", quoted(path) + " (" + std::strerror(errno) + ")");
+    }
+    return path;
+}
+
+/// A string that may hold a secret: a value of another type is refused without showing it
+/// (RawValue::shown() would print an array of strings, password included).
+std::string secret_string(const RawValue& v) {
+    try {
+        return v.string();
+    } catch (const ValueError&) {
+        fail("a string", "a value of another type (not shown: it may hold a password)");
+    }
 }
 
 /// Why an integer was refused: not an integer at all, below `min`, or above `max`.
@@ -215,11 +238,41 @@ constexpr KeySpec kKeys[] = {
     }},
 
     {"redis", "url", [](Config& c, const RawValue& v) {
-        auto s = v.string();
+        auto s = secret_string(v);
         if (!s.empty() && !parse_redis_url(s)) {
-            fail("redis://host:port[/db] or \"\"", v.shown());
+            fail("redis[s]://[[user]:password@]host[:port][/db] or \"\" (percent-encode "
+                 "@ : / % ? # in the user and password)", quoted(redact_redis_url(s)));
         }
         c.redis.url = std::move(s);
+    }},
+    {"redis", "password", [](Config& c, const RawValue& v) { c.redis.password = secret_string(v); }},
+    {"redis", "password_file", [](Config& c, const RawValue& v) {
+        auto path = v.string();
+        std::string secret;
+        std::string why;
+        if (!path.empty() && !read_secret_file(path, secret, why)) {
+            fail("a readable file holding the password", quoted(path) + " (" + why + ")");
+        }
+        c.redis.password_file = std::move(path);
+    }},
+    {"redis", "tls_ca_file", [](Config& c, const RawValue& v) {
+        c.redis.tls_ca_file = readable_file(v);
+    }},
+    {"redis", "tls_cert_file", [](Config& c, const RawValue& v) {
+        c.redis.tls_cert_file = readable_file(v);
+    }},
+    {"redis", "tls_key_file", [](Config& c, const RawValue& v) {
+        c.redis.tls_key_file = readable_file(v);
+    }},
+    {"redis", "tls_server_name", [](Config& c, const RawValue& v) {
+        c.redis.tls_server_name = v.string();
+    }},
+    {"redis", "tls_verify", [](Config& c, const RawValue& v) { c.redis.tls_verify = v.boolean(); }},
+    {"redis", "connect_timeout_ms", [](Config& c, const RawValue& v) {
+        c.redis.connect_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(v.integer(100, 60000)));
+    }},
+    {"redis", "command_timeout_ms", [](Config& c, const RawValue& v) {
+        c.redis.command_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(v.integer(100, 60000)));
     }},
     {"redis", "prefix", [](Config& c, const RawValue& v) { c.redis.prefix = v.string(); }},
     {"redis", "instance_id", [](Config& c, const RawValue& v) {

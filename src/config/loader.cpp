@@ -3,6 +3,7 @@
 // keys.cpp, and turns every failure into a ConfigError naming source, key and value.
 #include "config/loader.hpp"
 
+#include "config/endpoints.hpp"
 #include "config/keys.hpp"
 
 #include <algorithm>
@@ -215,7 +216,56 @@ void apply_env(Config& cfg, const std::map<std::string, std::string>& env, Probl
     }
 }
 
+/// SPEC §Redis in production: the password comes from exactly one place. Two would leave
+/// the operator guessing which one a rotation has to change.
+void check_redis_credentials(const Config& cfg, Problems& problems) {
+    const auto ep = parse_redis_url(cfg.redis.url);
+    if (cfg.redis.url.empty() || !ep) {
+        return; // memory mode, or the URL problem was reported where it was read
+    }
+    std::vector<std::string> sources;
+    if (!ep->password.empty()) {
+        sources.emplace_back("redis.url");
+    }
+    if (!cfg.redis.password.empty()) {
+        sources.emplace_back("redis.password (SSECAST_REDIS_PASSWORD)");
+    }
+    if (!cfg.redis.password_file.empty()) {
+        sources.emplace_back("redis.password_file");
+    }
+    if (sources.size() > 1) {
+        std::string list;
+        for (const auto& s : sources) {
+            list += (list.empty() ? "" : " and ") + s;
+        }
+        problems.report("redis: the password is set by " + list + "; set it in one place only");
+    }
+    if (sources.empty() && !ep->username.empty()) {
+        // The name is not shown: "redis://secret@host" may be a password in the wrong place.
+        problems.report("redis.url: names a user (user@host) but no password is set: write "
+                        "redis://user:password@host, or set redis.password_file or "
+                        "SSECAST_REDIS_PASSWORD");
+    }
+}
+
+/// SPEC §Redis in production: TLS settings only make sense with rediss://, and a client
+/// certificate needs its key.
+void check_redis_tls(const Config& cfg, Problems& problems) {
+    const auto ep = parse_redis_url(cfg.redis.url);
+    const bool tls_keys = !cfg.redis.tls_ca_file.empty() || !cfg.redis.tls_cert_file.empty() ||
+                          !cfg.redis.tls_key_file.empty() || !cfg.redis.tls_server_name.empty() ||
+                          !cfg.redis.tls_verify;
+    if (tls_keys && (cfg.redis.url.empty() || (ep && !ep->tls))) {
+        problems.report("redis.tls_*: set, but redis.url is not rediss:// (TLS would not be used)");
+    }
+    if (cfg.redis.tls_cert_file.empty() != cfg.redis.tls_key_file.empty()) {
+        problems.report("redis.tls_cert_file and redis.tls_key_file: set both or neither");
+    }
+}
+
 void check_consistency(const Config& cfg, Problems& problems) {
+    check_redis_credentials(cfg, problems);
+    check_redis_tls(cfg, problems);
     if (cfg.redis.instance_ttl <= cfg.redis.heartbeat) {
         problems.report("redis.instance_ttl_seconds: must be greater than "
                         "redis.heartbeat_seconds, got " +

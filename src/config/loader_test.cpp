@@ -230,7 +230,8 @@ TEST_F(LoaderTest, ValueErrorsNameFileKeyAndValue) {
         {"[http]\ncors_origins = [\"https://a.com/\"]",
          "http.cors_origins: expected \"*\" or an origin"},
         {"[redis]\nurl = \"http://x:1\"",
-         "redis.url: expected redis://host:port[/db] or \"\", got \"http://x:1\""},
+         "redis.url: expected redis[s]://[[user]:password@]host[:port][/db] or \"\""},
+        {"[redis]\nurl = \"http://x:1\"", "got \"http://x:1\""},
         {"[log]\nlevel = \"loud\"", "log.level: expected one of \"trace\", \"debug\", \"info\", "
                                     "\"warn\", \"error\", got \"loud\""},
         {"[http]\nlistn = \"x\"", "ssecast.toml:2: unknown key http.listn"},
@@ -293,7 +294,7 @@ TEST_F(LoaderTest, EnvAndFlagErrorsNameVariable) {
     m = error_of("", {}, f);
     EXPECT_NE(m.find("--listen: http.listen: expected host:port"), std::string::npos) << m;
     f = {};
-    f.redis = "rediss://h:1";
+    f.redis = "redis+sentinel://h:1/m";
     m = error_of("", {}, f);
     EXPECT_NE(m.find("--redis: redis.url:"), std::string::npos) << m;
 }
@@ -397,6 +398,65 @@ TEST_F(LoaderTest, ExampleConfigLoadsAndDocumentsTheDefaults) {
     EXPECT_EQ(u.auth.allow_anonymous, true);
 }
 
+/// SPEC §Redis in production: one password source; errors never show a password.
+TEST_F(LoaderTest, RedisCredentials) {
+    const auto secret_file = (dir_ / "redis-password").string();
+    std::ofstream(secret_file) << "from-file\n";
+    Config c = load_config(
+        {}, {{"SSECAST_REDIS_URL", "redis://app@h"}, {"SSECAST_REDIS_PASSWORD_FILE", secret_file}});
+    EXPECT_EQ(c.redis.password_file, secret_file);
+    c = load_config({}, {{"SSECAST_REDIS_URL", "redis://h"}, {"SSECAST_REDIS_PASSWORD", "pw"}});
+    EXPECT_EQ(c.redis.password, "pw");
+    c = load_config({}, {{"SSECAST_REDIS_URL", "redis://u:pw@h"}});
+    EXPECT_TRUE(c.redis.password.empty());
+
+    std::string e = error_of(
+        "", {{"SSECAST_REDIS_URL", "redis://:hunter2@h"}, {"SSECAST_REDIS_PASSWORD", "hunter3"}});
+    EXPECT_NE(e.find("redis.url and redis.password"), std::string::npos) << e;
+    e = error_of("", {{"SSECAST_REDIS_PASSWORD_FILE", secret_file},
+                      {"SSECAST_REDIS_PASSWORD", "hunter3"},
+                      {"SSECAST_REDIS_URL", "redis://h"}});
+    EXPECT_NE(e.find("redis.password_file"), std::string::npos) << e;
+    e = error_of("", {{"SSECAST_REDIS_URL", "redis://hunter2@h"}});
+    EXPECT_NE(e.find("no password is set"), std::string::npos) << e;
+    EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
+    e = error_of("", {{"SSECAST_REDIS_URL", "redis://u:hunter2@h:99999"}});
+    EXPECT_NE(e.find("redis://u:***@h:99999"), std::string::npos) << e;
+    EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
+    e = error_of("[redis]\nurl = [\"redis://:hunter2@h\"]\n");
+    EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
+    e = error_of("[redis]\npassword = [\"hunter2\"]\n");
+    EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
+    e = error_of("", {{"SSECAST_REDIS_PASSWORD_FILE", (dir_ / "missing").string()}});
+    EXPECT_NE(e.find("redis.password_file"), std::string::npos) << e;
+    std::ofstream(secret_file, std::ios::trunc) << "\n";
+    e = error_of("", {{"SSECAST_REDIS_PASSWORD_FILE", secret_file}});
+    EXPECT_NE(e.find("empty"), std::string::npos) << e;
+    const auto all = check_config({}, {{"SSECAST_REDIS_URL", "redis://:hunter2@h:0"}});
+    ASSERT_EQ(all.size(), 1U);
+    EXPECT_EQ(all[0].find("hunter2"), std::string::npos) << all[0];
+}
+
+/// TLS keys need rediss://; a client certificate needs its key; files must be readable.
+TEST_F(LoaderTest, RedisTls) {
+    const auto ca = (dir_ / "ca.pem").string();
+    std::ofstream(ca) << "not checked here\n";
+    Config c = load_config({}, {{"SSECAST_REDIS_URL", "rediss://h:6380"},
+                                {"SSECAST_REDIS_TLS_CA_FILE", ca},
+                                {"SSECAST_REDIS_TLS_SERVER_NAME", "redis.internal"}});
+    EXPECT_EQ(c.redis.tls_ca_file, ca);
+    EXPECT_EQ(c.redis.tls_server_name, "redis.internal");
+    EXPECT_TRUE(c.redis.tls_verify);
+    std::string e =
+        error_of("", {{"SSECAST_REDIS_URL", "redis://h"}, {"SSECAST_REDIS_TLS_CA_FILE", ca}});
+    EXPECT_NE(e.find("not rediss://"), std::string::npos) << e;
+    e = error_of("", {{"SSECAST_REDIS_URL", "rediss://h"}, {"SSECAST_REDIS_TLS_CERT_FILE", ca}});
+    EXPECT_NE(e.find("set both or neither"), std::string::npos) << e;
+    e = error_of("", {{"SSECAST_REDIS_URL", "rediss://h"},
+                      {"SSECAST_REDIS_TLS_CA_FILE", (dir_ / "missing.pem").string()}});
+    EXPECT_NE(e.find("redis.tls_ca_file: expected a readable file"), std::string::npos) << e;
+}
+
 /// Every key of the table appears in the example with its env variable name.
 TEST_F(LoaderTest, ExampleConfigMentionsEveryEnvVariable) {
     std::ifstream in(SSECAST_EXAMPLE_CONFIG);
@@ -416,7 +476,7 @@ TEST_F(LoaderTest, ExampleConfigMentionsEveryEnvVariable) {
         }
         ++count;
     }
-    EXPECT_EQ(count, 40 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
+    EXPECT_EQ(count, 49 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
 }
 
 } // namespace

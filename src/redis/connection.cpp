@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Self-healing hiredis connection.
+// Self-healing Redis connection: handshake, pipeline, timeouts, reconnect.
 #include "redis/connection.hpp"
 
-#include "redis/asio_adapter.hpp"
+#include "config/secret_file.hpp"
 
 #include <boost/asio/post.hpp>
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include <spdlog/spdlog.h>
@@ -20,10 +19,60 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr auto kSweepEvery = 100ms;
+/// Replies that a subscribed connection gets without asking (RESP2 pub/sub frames).
+constexpr std::string_view kPushKinds[] = {"message",     "pmessage",   "subscribe",
+                                           "unsubscribe", "psubscribe", "punsubscribe"};
 
-Connection* owner(const redisAsyncContext* ac) {
-    return static_cast<Connection*>(ac->data);
+bool is_push(const redisReply& r) {
+    if (r.type != REDIS_REPLY_ARRAY || r.elements == 0 ||
+        r.element[0]->type != REDIS_REPLY_STRING) {
+        return false;
+    }
+    const std::string_view kind(r.element[0]->str, r.element[0]->len);
+    for (const auto k : kPushKinds) {
+        if (kind == k) {
+            return true;
+        }
+    }
+    return false;
 }
+/// A repeated failure reason is logged again (at warn) after this long.
+constexpr auto kRepeatLogEvery = 60s;
+/// A NOPERM/NOAUTH reply keeps auth_failed() true this long (the readiness window).
+constexpr auto kRefusalWindow = 3s;
+
+std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+/// Error replies that mean "these credentials may not do this", as opposed to a bad
+/// command or a full disk. Inside a script Redis 7 words an ACL refusal as "ERR The user
+/// executing the script can't run this command or subcommand" (or "... access at least
+/// one of the keys ...").
+bool is_refusal(std::string_view err) {
+    for (const std::string_view code : {"NOAUTH", "NOPERM", "WRONGPASS"}) {
+        if (err.starts_with(code)) {
+            return true;
+        }
+    }
+    return err.find("user executing the script can't") != std::string_view::npos;
+}
+
+/// `text` with every occurrence of `secret` replaced by ***: no Redis error reply we know of
+/// echoes a password, but a log line must not depend on that.
+std::string without(std::string text, const std::string& secret) {
+    if (secret.empty()) {
+        return text;
+    }
+    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
+        text.replace(pos, secret.size(), "***");
+        pos += 3;
+    }
+    return text;
+}
+
 } // namespace
 
 std::chrono::milliseconds backoff_delay(unsigned attempt, std::chrono::milliseconds base,
@@ -59,41 +108,46 @@ void Connection::connect() {
     if (state_ != State::idle) {
         return;
     }
-    redisAsyncContext* ac =
-        redisAsyncConnect(opts_.endpoint.host.c_str(), static_cast<int>(opts_.endpoint.port));
-    if (ac == nullptr) {
-        retry_later("out of memory", false);
-        return;
+    password_ = opts_.endpoint.password;
+    if (!opts_.password_file.empty()) {
+        std::string why;
+        if (!config::read_secret_file(opts_.password_file, password_, why)) {
+            failure_.store(Failure::auth, std::memory_order_relaxed);
+            retry_later("redis.password_file " + opts_.password_file + ": " + why, false);
+            return;
+        }
     }
-    if (ac->err != 0) {
-        const std::string why = ac->errstr;
-        redisAsyncFree(ac); // never connected: no callback runs
-        retry_later(why, false);
-        return;
-    }
-    ac->data = this;
-    if (!attach(ac, ioc_)) {
-        redisAsyncFree(ac);
-        retry_later("cannot watch the socket", false);
-        return;
-    }
-    redisAsyncSetConnectCallback(ac, &Connection::on_connect_cb);
-    redisAsyncSetDisconnectCallback(ac, &Connection::on_disconnect_cb);
-    ctx_ = ac;
     state_ = State::connecting;
+    link_ = Transport::create(ioc_, opts_.tls);
+    link_->connect(opts_.endpoint.host, opts_.endpoint.port,
+                   [weak = weak_from_this(), link = link_](const std::string& error, bool tls) {
+                       auto self = weak.lock();
+                       if (!self || self->link_ != link) {
+                           return;
+                       }
+                       if (!error.empty()) {
+                           self->failure_.store(tls ? Failure::tls : Failure::none,
+                                                std::memory_order_relaxed);
+                           self->lose(error);
+                           return;
+                       }
+                       self->start_handshake();
+                   });
     connect_timer_.expires_after(opts_.connect_timeout);
     connect_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
         auto self = weak.lock();
-        if (ec || !self || self->state_ != State::connecting) {
+        if (ec || !self) {
             return;
         }
-        // hiredis has no connect timeout. Freeing a context that never connected runs
-        // neither the connect nor the disconnect callback, so retry from here.
-        auto* pending_ctx = self->ctx_;
-        self->ctx_ = nullptr;
-        self->state_ = State::idle;
-        redisAsyncFree(pending_ctx);
-        self->retry_later("connect timed out", false);
+        if (self->state_ == State::connecting && self->link_->tls_handshaking()) {
+            self->failure_.store(Failure::tls, std::memory_order_relaxed);
+            self->lose("TLS handshake timed out (is it a TLS port?)");
+        } else if (self->state_ == State::connecting) {
+            self->lose("connect timed out");
+        } else if (self->state_ == State::handshaking) {
+            // Connected but unanswered: a hung Redis (the kernel accepts for a stopped one).
+            self->lose("no answer to " + self->steps_.front() + " within the connect timeout");
+        }
     });
 }
 
@@ -102,14 +156,34 @@ void Connection::retry_later(const std::string& why, bool was_connected) {
         return;
     }
     const auto delay = backoff_delay(attempt_, opts_.backoff_base, opts_.backoff_cap, rng_);
+    const auto now = std::chrono::steady_clock::now();
+    if (attempt_ == 0) {
+        burst_started_ = now;
+    }
     ++attempt_;
     const auto& ep = opts_.endpoint;
+    // One line when a burst starts or its reason changes, then one a minute: an outage or
+    // a wrong password must not write a line per attempt forever.
+    const bool news = was_connected || why != logged_why_ || now - logged_at_ >= kRepeatLogEvery;
+    const auto level = news ? spdlog::level::warn : spdlog::level::debug;
     if (was_connected) {
-        spdlog::warn("redis connection lost ({} {}:{}): {}, retrying in {} ms", opts_.name, ep.host,
-                     ep.port, why, delay.count());
+        spdlog::log(level, "redis connection lost ({} {}:{}): {}, retrying in {} ms", opts_.name,
+                    ep.host, ep.port, why, delay.count());
+    } else if (why == logged_why_) {
+        const auto for_s = std::chrono::duration_cast<std::chrono::seconds>(now - burst_started_);
+        spdlog::log(level,
+                    "redis connect still failing ({} {}:{}, attempt {}, for {} s): {}, "
+                    "retrying in {} ms",
+                    opts_.name, ep.host, ep.port, attempt_, for_s.count(), why, delay.count());
     } else {
-        spdlog::warn("redis connect failed ({} {}:{}, attempt {}): {}, retrying in {} ms",
-                     opts_.name, ep.host, ep.port, attempt_, why, delay.count());
+        spdlog::log(level,
+                    "redis connect failed ({} {}:{}, attempt {}): {}, retrying in {} ms "
+                    "(the same error again is logged once a minute)",
+                    opts_.name, ep.host, ep.port, attempt_, why, delay.count());
+    }
+    if (news) {
+        logged_why_ = why;
+        logged_at_ = now;
     }
     retry_timer_.expires_after(delay);
     retry_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
@@ -119,126 +193,177 @@ void Connection::retry_later(const std::string& why, bool was_connected) {
     });
 }
 
-void Connection::on_connect_cb(const redisAsyncContext* ac, int status) {
-    Connection* self = owner(ac);
-    self->connect_timer_.cancel();
-    if (status != REDIS_OK) {
-        // A failed connect never reaches on_disconnect_cb; hiredis frees `ac` after this.
-        const std::string why = ac->errstr;
-        self->ctx_ = nullptr;
-        self->state_ = State::idle;
-        self->retry_later(why, false);
-        return;
+void Connection::start_handshake() {
+    state_ = State::handshaking;
+    link_->start(
+        [weak = weak_from_this()](const redisReply& r) {
+            if (auto self = weak.lock()) {
+                self->on_reply(r);
+            }
+        },
+        [weak = weak_from_this(), link = link_](const std::string& why) {
+            if (auto self = weak.lock(); self && self->link_ == link) {
+                self->lose(why);
+            }
+        });
+    const auto& ep = opts_.endpoint;
+    std::vector<std::vector<std::string>> commands;
+    steps_.clear();
+    if (!password_.empty()) {
+        // SPEC §Redis in production: every connection authenticates before its first command.
+        commands.push_back(ep.username.empty()
+                               ? std::vector<std::string>{"AUTH", password_}
+                               : std::vector<std::string>{"AUTH", ep.username, password_});
+        steps_.emplace_back("AUTH");
     }
-    self->state_ = State::connected;
-    self->closing_ = false;
-    self->attempt_ = 0;
-    self->up_.store(true, std::memory_order_release);
-    spdlog::info("redis connected ({} {}:{})", self->opts_.name, self->opts_.endpoint.host,
-                 self->opts_.endpoint.port);
-    if (self->opts_.endpoint.db != 0) {
-        // Queued first, so every later command runs in the right database.
-        self->command({"SELECT", std::to_string(self->opts_.endpoint.db)},
-                      [name = self->opts_.name](result<Reply> r) {
-                          if (r && r->is_error()) {
-                              spdlog::error("redis SELECT failed ({}): {}", name, r->str);
-                          }
-                      });
+    if (ep.db != 0) {
+        commands.push_back({"SELECT", std::to_string(ep.db)});
+        steps_.push_back("SELECT " + std::to_string(ep.db));
     }
-    for (auto& fn : self->up_handlers_) {
+    if (commands.empty()) {
+        commands.push_back({"PING"}); // a Redis that accepts but never answers is not up
+        steps_.emplace_back("PING");
+    }
+    const auto deadline = std::chrono::steady_clock::now() + opts_.connect_timeout;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        const bool last = i + 1 == commands.size();
+        send(
+            std::move(commands[i]), deadline,
+            [this, weak = weak_from_this(), link = link_, step = steps_[i], last](result<Reply> r) {
+                auto self = weak.lock();
+                if (!self || link_ != link || state_ != State::handshaking || !r) {
+                    return; // dropped meanwhile: lose() already handles the attempt
+                }
+                if (r->is_error()) {
+                    const bool auth = step == "AUTH" || is_refusal(r->str);
+                    failure_.store(auth ? Failure::auth : Failure::none, std::memory_order_relaxed);
+                    lose(step + " refused: " + without(r->str, password_));
+                    return;
+                }
+                if (last) {
+                    finish_handshake();
+                }
+            });
+    }
+}
+
+void Connection::finish_handshake() {
+    connect_timer_.cancel();
+    state_ = State::connected;
+    password_.clear();
+    failure_.store(Failure::none, std::memory_order_relaxed);
+    const auto& ep = opts_.endpoint;
+    if (attempt_ > 0) {
+        spdlog::info("redis connected ({} {}:{}) after {} failed attempt{}", opts_.name, ep.host,
+                     ep.port, attempt_, attempt_ == 1 ? "" : "s");
+    } else {
+        spdlog::info("redis connected ({} {}:{})", opts_.name, ep.host, ep.port);
+    }
+    attempt_ = 0;
+    logged_why_.clear();
+    up_.store(true, std::memory_order_release);
+    for (auto& fn : up_handlers_) {
         fn();
     }
 }
 
-void Connection::on_disconnect_cb(const redisAsyncContext* ac, int status) {
-    Connection* self = owner(ac);
-    std::string why = status == REDIS_OK ? (self->drop_reason_.empty() ? std::string("closed")
-                                                                       : self->drop_reason_)
-                                         : std::string(ac->errstr);
-    self->drop_reason_.clear();
-    self->ctx_ = nullptr;
-    self->closing_ = false;
-    self->push_ = nullptr;
-    self->up_.store(false, std::memory_order_release);
-    // hiredis already failed every queued callback; anything left is ours to finish.
-    while (!self->pending_.empty()) {
-        self->complete(self->pending_.begin()->first, errc::backend_unavailable);
+bool Connection::auth_failed() const noexcept {
+    if (failure_.load(std::memory_order_relaxed) == Failure::auth) {
+        return true;
     }
-    if (self->state_ == State::stopped) {
-        return;
-    }
-    self->state_ = State::idle;
-    for (auto& fn : self->down_handlers_) {
-        fn(why);
-    }
-    self->retry_later(why, true);
+    const auto window = std::chrono::duration_cast<std::chrono::nanoseconds>(kRefusalWindow);
+    const auto at = refused_at_ns_.load(std::memory_order_relaxed);
+    return at != 0 && steady_ns() - at < window.count();
 }
 
-void Connection::on_reply_cb(redisAsyncContext* ac, void* reply, void* privdata) {
-    Connection* self = owner(ac);
-    const auto id = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(privdata));
-    if (reply == nullptr) {
-        // The context is being freed: fail this one and refuse new commands from callbacks.
-        self->closing_ = true;
-        self->complete(id, errc::backend_unavailable);
-        return;
-    }
-    self->complete(id, Reply::from(static_cast<redisReply*>(reply)));
+bool Connection::tls_failed() const noexcept {
+    return failure_.load(std::memory_order_relaxed) == Failure::tls;
 }
 
-void Connection::on_push_cb(redisAsyncContext* ac, void* reply, void* /*privdata*/) {
-    Connection* self = owner(ac);
-    if (reply == nullptr || !self->push_) {
+void Connection::on_reply(const redisReply& r) {
+    if (r.type == REDIS_REPLY_ERROR && is_refusal(std::string_view(r.str, r.len))) {
+        refused_at_ns_.store(steady_ns(), std::memory_order_relaxed);
+    }
+    // hiredis' rule: once subscribed, what is not the answer to a queued command is a push
+    // (including an error reply to SUBSCRIBE, say a channel the ACL refuses).
+    if (subscribed_ && (order_.empty() || is_push(r))) {
+        if (auto handler = push_) { // may be replaced or cleared while running
+            handler(Reply::from(&r));
+        }
         return;
     }
-    auto handler = self->push_; // may be replaced or cleared while running
-    handler(Reply::from(static_cast<redisReply*>(reply)));
+    if (order_.empty()) {
+        lose("a reply nobody asked for (protocol out of step)");
+        return;
+    }
+    const auto id = order_.front();
+    order_.pop_front();
+    complete(id, Reply::from(&r)); // a timed-out id is gone from pending_: dropped
+}
+
+void Connection::lose(const std::string& why) {
+    if (!link_) {
+        return;
+    }
+    const State was = state_;
+    link_->close();
+    link_.reset();
+    connect_timer_.cancel();
+    order_.clear();
+    subscribed_ = false;
+    push_ = nullptr;
+    up_.store(false, std::memory_order_release);
+    if (was != State::stopped) {
+        state_ = State::idle;
+    }
+    // Before any handler: a command issued from a `done` below is refused (state idle).
+    while (!pending_.empty()) {
+        complete(pending_.begin()->first, errc::backend_unavailable);
+    }
+    if (was == State::stopped) {
+        return;
+    }
+    if (was == State::connected) {
+        for (auto& fn : down_handlers_) {
+            fn(why);
+        }
+        retry_later(why, true);
+    } else {
+        retry_later(why, false); // never announced up: a failed attempt, no down handlers
+    }
+}
+
+void Connection::send(std::vector<std::string> args, std::chrono::steady_clock::time_point deadline,
+                      Done done) {
+    const std::uint64_t id = next_id_++;
+    pending_.emplace(id, Pending{std::move(done), deadline});
+    order_.push_back(id);
+    link_->write(Transport::format(args));
+    arm_sweep();
 }
 
 void Connection::command(std::vector<std::string> args, Done done,
                          std::optional<std::chrono::milliseconds> timeout) {
-    if (state_ != State::connected || closing_ || ctx_ == nullptr) {
+    if (state_ != State::connected || !link_ || subscribed_) {
         done(errc::backend_unavailable);
         return;
     }
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
-    argv.reserve(args.size());
-    lens.reserve(args.size());
-    for (const auto& a : args) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-    }
-    const std::uint64_t id = next_id_++;
-    const auto deadline =
-        std::chrono::steady_clock::now() + timeout.value_or(opts_.command_timeout);
-    pending_.emplace(id, Pending{std::move(done), deadline});
-    if (redisAsyncCommandArgv(ctx_, &Connection::on_reply_cb,
-                              reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)),
-                              static_cast<int>(argv.size()), argv.data(),
-                              lens.data()) != REDIS_OK) {
-        complete(id, errc::backend_unavailable);
-        return;
-    }
-    arm_sweep();
+    send(std::move(args),
+         std::chrono::steady_clock::now() + timeout.value_or(opts_.command_timeout),
+         std::move(done));
 }
 
 void Connection::pubsub(std::string_view verb, const std::vector<std::string>& names,
                         PushHandler on_push) {
-    if (state_ != State::connected || closing_ || ctx_ == nullptr || names.empty()) {
+    if (state_ != State::connected || !link_ || names.empty()) {
         return;
     }
     push_ = std::move(on_push);
-    std::vector<const char*> argv{verb.data()};
-    std::vector<std::size_t> lens{verb.size()};
-    argv.reserve(names.size() + 1);
-    lens.reserve(names.size() + 1);
-    for (const auto& c : names) {
-        argv.push_back(c.data());
-        lens.push_back(c.size());
-    }
-    redisAsyncCommandArgv(ctx_, &Connection::on_push_cb, nullptr, static_cast<int>(argv.size()),
-                          argv.data(), lens.data());
+    // From here on this link is in pub/sub mode (RESP2): replies are pushes (see on_reply).
+    subscribed_ = true;
+    std::vector<std::string> args{std::string(verb)};
+    args.insert(args.end(), names.begin(), names.end());
+    link_->write(Transport::format(args));
 }
 
 void Connection::complete(std::uint64_t id, result<Reply> r) {
@@ -280,37 +405,22 @@ void Connection::sweep_timeouts() {
     for (const auto id : expired) {
         complete(id, errc::timeout);
     }
-    if (!expired.empty()) {
-        drop("no reply within the command timeout");
+    if (!expired.empty() && state_ == State::connected) {
+        lose("no reply within the command timeout"); // an unanswered command: a dead link
     }
     if (!pending_.empty()) {
         arm_sweep();
     }
 }
 
-void Connection::drop(const std::string& why) {
-    if (state_ != State::connected || ctx_ == nullptr || closing_) {
-        return;
-    }
-    drop_reason_ = why;
-    closing_ = true;
-    redisAsyncFree(ctx_); // fails pending callbacks, then on_disconnect_cb reconnects
-}
-
 void Connection::stop() {
-    const State was = state_;
     state_ = State::stopped;
     connect_timer_.cancel();
     retry_timer_.cancel();
     sweep_timer_.cancel();
     up_.store(false, std::memory_order_release);
-    if (ctx_ != nullptr && !closing_) {
-        auto* ac = ctx_;
-        closing_ = true;
-        if (was != State::connected) {
-            ctx_ = nullptr; // never connected: no disconnect callback will clear it
-        }
-        redisAsyncFree(ac);
+    if (link_) {
+        lose("stopped");
     }
     while (!pending_.empty()) {
         complete(pending_.begin()->first, errc::backend_unavailable);

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// One Redis connection that keeps itself alive: connect timeout, command timeouts,
-// reconnect with exponential backoff and full jitter (hiredis 0.14 has no timeouts).
+// One Redis connection that keeps itself alive: plain TCP or TLS (transport.hpp), AUTH/SELECT
+// before any command, connect and command timeouts, reconnect with exponential backoff and
+// full jitter.
 #pragma once
 
 #include "common/errc.hpp"
 #include "config/endpoints.hpp"
 #include "redis/reply.hpp"
+#include "redis/transport.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,20 +25,33 @@
 #include <string_view>
 #include <vector>
 
-struct redisAsyncContext;
-
 namespace ssecast::redis {
 
 struct ConnectionOptions {
     std::string name; ///< for log lines: "commands", "subscriber", "ingest"
+    /// Address, db and credentials. endpoint.password is used unless password_file is set.
     config::RedisEndpoint endpoint;
+    /// Re-read before every connect attempt, so a rotated password needs no restart.
+    std::string password_file;
+    TlsOptions tls; ///< rediss://: TLS with these settings; else plain TCP
+    /// TCP connect plus the handshake (AUTH, SELECT or PING) must finish within this.
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds command_timeout{3000};
     std::chrono::milliseconds backoff_base{100};
     std::chrono::milliseconds backoff_cap{5000};
 };
 
-/// A self-healing hiredis connection bound to one io_context.
+/// A self-healing Redis connection bound to one io_context: pipelined commands over one
+/// Transport, replies matched to commands in order (RESP2 has no ids).
+///
+/// Handshake: after every TCP connect it sends `AUTH [user] password` (when a password is
+/// configured) and `SELECT db` (db ≠ 0), or `PING` when neither applies, and is up() only
+/// once every handshake reply succeeded: no caller's command ever runs unauthenticated or
+/// in the wrong database, and a Redis that accepts connections but never answers is down.
+/// A refused handshake (wrong password, unknown user, NOAUTH, NOPERM) closes the link and
+/// retries with the usual backoff; auth_failed() says so until a handshake succeeds.
+/// Logging: the first failure of a retry burst is logged (warn), a repeat of the same
+/// reason at most once a minute (else debug), and the recovery once; never a password.
 ///
 /// Threading: every member except up() must be called on the io_context's thread, and
 /// every callback (replies, push messages, up/down handlers) runs on that thread.
@@ -57,8 +73,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     /// errc::backend_unavailable before stop() returns; no reconnect afterwards.
     void stop();
 
-    /// Connected and usable. Thread-safe.
+    /// Connected, authenticated and usable. Thread-safe.
     bool up() const noexcept { return up_.load(std::memory_order_acquire); }
+    /// Redis refused this connection's credentials or ACL: the last handshake failed on
+    /// AUTH (or NOAUTH/NOPERM/WRONGPASS), the password file cannot be read, or a command got
+    /// a NOPERM/NOAUTH reply within the last 3 s. Thread-safe (the monitor reads it).
+    bool auth_failed() const noexcept;
+    /// The last attempt failed in the TLS handshake (untrusted certificate, wrong name, no
+    /// TLS on the port); cleared by a successful connect. Thread-safe.
+    bool tls_failed() const noexcept;
+    const std::string& name() const noexcept { return opts_.name; }
 
     /// Runs after each successful (re)connect, in registration order.
     void on_up(std::function<void()> fn) { up_handlers_.push_back(std::move(fn)); }
@@ -83,7 +107,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void pubsub(std::string_view verb, const std::vector<std::string>& names, PushHandler on_push);
 
   private:
-    enum class State { idle, connecting, connected, stopped };
+    /// connecting: TCP (and TLS) in progress; handshaking: AUTH/SELECT/PING sent, not up yet.
+    enum class State { idle, connecting, handshaking, connected, stopped };
+    /// Why the last attempt failed, when the monitor should say so.
+    enum class Failure { none, auth, tls };
     struct Pending {
         Done done;
         std::chrono::steady_clock::time_point deadline;
@@ -91,25 +118,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     Connection(boost::asio::io_context& ioc, ConnectionOptions opts);
     void connect();
+    void start_handshake();
+    void finish_handshake();
+    /// Ends the current link (attempt or established): fails every pending command with
+    /// backend_unavailable, runs the down handlers if it was up, schedules a retry.
+    void lose(const std::string& why);
+    /// Schedules the next attempt; logs per the burst rule in the class comment.
     void retry_later(const std::string& why, bool was_connected);
+    void on_reply(const redisReply& r);
+    void send(std::vector<std::string> args, std::chrono::steady_clock::time_point deadline,
+              Done done);
     void complete(std::uint64_t id, result<Reply> r);
     void sweep_timeouts();
     void arm_sweep();
-    void drop(const std::string& why);
-
-    static void on_connect_cb(const redisAsyncContext* ac, int status);
-    static void on_disconnect_cb(const redisAsyncContext* ac, int status);
-    static void on_reply_cb(redisAsyncContext* ac, void* reply, void* privdata);
-    static void on_push_cb(redisAsyncContext* ac, void* reply, void* privdata);
 
     boost::asio::io_context& ioc_;
     const ConnectionOptions opts_;
-    redisAsyncContext* ctx_ = nullptr;
+    std::shared_ptr<Transport> link_; ///< the current attempt or connection; null when idle
     State state_ = State::idle;
-    bool closing_ = false; ///< the context is being freed: refuse new commands
     std::atomic<bool> up_{false};
     unsigned attempt_ = 0;
-    std::string drop_reason_;
+    bool subscribed_ = false;         ///< SUBSCRIBE sent on this link: replies are pushes
+    std::deque<std::uint64_t> order_; ///< ids of sent commands, in reply order
+    // Handshake of the current link (loop thread).
+    std::string password_;           ///< for this attempt; redacted out of error text
+    std::vector<std::string> steps_; ///< "AUTH", "SELECT 2", "PING": reply order
+    // Retry-burst logging (loop thread).
+    std::string logged_why_; ///< the reason last logged at warn in this burst
+    std::chrono::steady_clock::time_point logged_at_{};
+    std::chrono::steady_clock::time_point burst_started_{};
+    std::atomic<Failure> failure_{Failure::none};
+    std::atomic<std::int64_t> refused_at_ns_{0}; ///< last NOPERM/NOAUTH reply (steady ns)
     boost::asio::steady_timer connect_timer_;
     boost::asio::steady_timer retry_timer_;
     boost::asio::steady_timer sweep_timer_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Assembles redis mode: three connections (commands, subscriber, ingest), the broker, the
-// registry and the ingest consumer. app/backends.cpp turns this into app::Backends.
+// Assembles redis mode: three connections (commands, subscriber, ingest), all with the same
+// credentials, the broker, the registry and the ingest consumer. app/backends.cpp turns this into
+// app::Backends.
 #pragma once
 
 #include "config/config.hpp"
@@ -16,6 +17,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ssecast::redis {
 
@@ -34,6 +36,16 @@ struct RedisNode {
     std::unique_ptr<RedisRateLimiter> limiter;
     /// Admin orders (disconnect, block) to every instance; its own subscriber connection.
     std::unique_ptr<RedisControl> control;
+
+    /// Every connection the node opened (commands, subscriber, ingest), for status_of.
+    std::vector<std::weak_ptr<Connection>> connections;
+
+    /// The monitor's `redis.status` (SPEC §Redis in production: the monitor says why):
+    /// "auth_failed" when Redis refuses any connection's credentials or ACL (see
+    /// Connection::auth_failed), else "connected" when all are up, else "tls_failed" when a
+    /// TLS handshake failed (untrusted certificate, wrong name), else "disconnected".
+    /// Thread-safe; connections already destroyed are skipped.
+    static std::string status_of(const std::vector<std::weak_ptr<Connection>>& connections);
 };
 
 /// Drain step (app's Backends::shutdown): stop taking ingest items, then remove this
@@ -42,7 +54,8 @@ boost::asio::awaitable<void> shutdown_node(IngestConsumer& ingest, RedisRegistry
                                            std::chrono::milliseconds timeout);
 
 /// Builds and starts (connections begin once the loop runs) redis mode for `cfg`. Throws
-/// std::runtime_error naming redis.url if the URL does not parse (config validated it).
+/// std::runtime_error naming the key if the URL does not parse (config validated it) or a
+/// TLS CA, certificate or key file cannot be loaded.
 std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
                                            const std::string& instance_id,
                                            metrics::Metrics& metrics, boost::asio::io_context& ioc);

@@ -2,6 +2,8 @@
 // RedisControl: PUBLISH an order, count the answers, keep blocks in a ZSET.
 #include "redis/redis_control.hpp"
 
+#include "redis/script.hpp"
+
 #include "common/utf8.hpp"
 
 #include <boost/asio/post.hpp>
@@ -54,7 +56,8 @@ bool valid_order_id(std::string_view id) {
 
 RedisControl::RedisControl(net::io_context& ioc, Keys keys, std::shared_ptr<Connection> commands,
                            std::shared_ptr<Connection> subscriber)
-    : ioc_(ioc), keys_(std::move(keys)), cmd_(std::move(commands)), sub_(std::move(subscriber)) {}
+    : ioc_(ioc), keys_(std::move(keys)), cmd_(std::move(commands)), sub_(std::move(subscriber)),
+      answer_script_(Script::create(kAnswerScript)) {}
 
 RedisControl::~RedisControl() {
     sub_->stop();
@@ -165,9 +168,8 @@ void RedisControl::on_order(const std::string& payload) {
     const std::string reply_key = keys_.control_reply + std::string(id->get_string());
     local_(order, [this, reply_key](std::size_t n) {
         net::post(ioc_, [this, reply_key, n] {
-            cmd_->command({"EVAL", std::string(kAnswerScript), "1", reply_key, std::to_string(n),
-                           std::string(kReplyTtlMs)},
-                          [](result<Reply>) {});
+            answer_script_->eval(*cmd_, {reply_key}, {std::to_string(n), std::string(kReplyTtlMs)},
+                                 [](result<Reply>) {});
         });
     });
 }

@@ -7,6 +7,7 @@
 #include "broker/control.hpp"
 #include "redis/connection.hpp"
 #include "redis/keys.hpp"
+#include "redis/script.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -46,6 +47,7 @@ class RedisControl final : public broker::Control {
     const Keys keys_;
     std::shared_ptr<Connection> cmd_;
     std::shared_ptr<Connection> sub_;
+    std::shared_ptr<Script> answer_script_; ///< adds this instance's count (EVALSHA, no EVAL)
     LocalDisconnect local_;
     broker::BlockList blocks_;
     std::atomic<std::uint64_t> next_order_{1};

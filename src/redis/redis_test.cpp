@@ -24,6 +24,13 @@ TEST(Backoff, StaysWithinFullJitterBoundsAndCap) {
     }
 }
 
+TEST(Transport, FormatIsBinarySafeResp) {
+    EXPECT_EQ(Transport::format({"AUTH", "user", "p w\r\n"}),
+              "*3\r\n$4\r\nAUTH\r\n$4\r\nuser\r\n$5\r\np w\r\n\r\n");
+    EXPECT_EQ(Transport::format({"SET", std::string("a\0b", 3), ""}),
+              std::string("*3\r\n$3\r\nSET\r\n$3\r\na\0b\r\n$0\r\n\r\n", 28));
+}
+
 TEST(EventCodec, StoredRoundTrip) {
     hub::EventDraft d{{"orders", "a/b"}, "order.updated", "line1\nline2", {"42"}};
     auto back = decode_stored(encode_stored(d, 1700000000123));
