@@ -193,9 +193,11 @@ int run_server(const config::Config& cfg_in) {
                      demo_key);
     }
     std::string admin_token;
-    if (!cfg.redis_mode() && cfg.auth.admin_token.empty() && cfg.auth.jwt_secret.empty()) {
-        // Same out-of-the-box case for /admin: nobody could sign in. Make a token, log it, and
-        // let /admin pre-fill it for loopback visitors only (SPEC §GET /admin).
+    if (!cfg.redis_mode() && cfg.auth.admin_token.empty()) {
+        // Issue #17: with no admin token, a first visit to /admin is a dead end (an admin JWT
+        // needs `ssecast token --admin` first). Make a token, log it, and let /admin pre-fill
+        // it for loopback visitors only, like the demo publish key. A configured token is
+        // never replaced; an admin JWT still works beside the generated one.
         admin_token = "admin-" + random_token(24);
         cfg.auth.admin_token = admin_token;
         spdlog::info("no auth.admin_token configured: admin token for this run is {} "
