@@ -10,7 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
+
+#include <sys/socket.h>
 
 namespace ssecast::redis {
 namespace {
@@ -34,8 +37,13 @@ class FakeRedis {
     ~FakeRedis() {
         boost::system::error_code ec;
         acceptor_.close(ec);
-        if (socket_) {
-            socket_->shutdown(tcp::socket::shutdown_both, ec);
+        {
+            // The server thread's socket may be gone already: shut down by descriptor, and
+            // only while that thread still holds it (it clears fd_ before closing).
+            const std::lock_guard lock(mutex_);
+            if (fd_ >= 0) {
+                ::shutdown(fd_, SHUT_RDWR);
+            }
         }
         thread_.join();
     }
@@ -53,7 +61,17 @@ class FakeRedis {
         if (ec) {
             return;
         }
-        socket_ = &s;
+        {
+            const std::lock_guard lock(mutex_);
+            fd_ = s.native_handle();
+        }
+        struct Forget {
+            FakeRedis& self;
+            ~Forget() {
+                const std::lock_guard lock(self.mutex_);
+                self.fd_ = -1;
+            }
+        } forget{*this};
         for (const auto& step : steps) {
             std::string got(step.expect.size(), '\0');
             net::read(s, net::buffer(got), ec);
@@ -75,7 +93,8 @@ class FakeRedis {
 
     net::io_context ioc_;
     tcp::acceptor acceptor_;
-    tcp::socket* socket_ = nullptr;
+    std::mutex mutex_; ///< guards fd_
+    int fd_ = -1;      ///< the served connection's descriptor while serve() holds it
     std::thread thread_;
 };
 
