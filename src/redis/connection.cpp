@@ -119,20 +119,22 @@ void Connection::connect() {
     }
     state_ = State::connecting;
     link_ = Transport::create(ioc_, opts_.tls);
-    link_->connect(opts_.endpoint.host, opts_.endpoint.port,
-                   [weak = weak_from_this(), link = link_](const std::string& error, bool tls) {
-                       auto self = weak.lock();
-                       if (!self || self->link_ != link) {
-                           return;
-                       }
-                       if (!error.empty()) {
-                           self->failure_.store(tls ? Failure::tls : Failure::none,
-                                                std::memory_order_relaxed);
-                           self->lose(error);
-                           return;
-                       }
-                       self->start_handshake();
-                   });
+    link_->connect(
+        opts_.endpoint.host, opts_.endpoint.port,
+        // The transport keeps this callback: a raw pointer to tell links apart
+        // (a shared_ptr here would make the transport own itself and leak).
+        [weak = weak_from_this(), link = link_.get()](const std::string& error, bool tls) {
+            auto self = weak.lock();
+            if (!self || self->link_.get() != link) {
+                return;
+            }
+            if (!error.empty()) {
+                self->failure_.store(tls ? Failure::tls : Failure::none, std::memory_order_relaxed);
+                self->lose(error);
+                return;
+            }
+            self->start_handshake();
+        });
     connect_timer_.expires_after(opts_.connect_timeout);
     connect_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
         auto self = weak.lock();
@@ -201,8 +203,8 @@ void Connection::start_handshake() {
                 self->on_reply(r);
             }
         },
-        [weak = weak_from_this(), link = link_](const std::string& why) {
-            if (auto self = weak.lock(); self && self->link_ == link) {
+        [weak = weak_from_this(), link = link_.get()](const std::string& why) {
+            if (auto self = weak.lock(); self && self->link_.get() == link) {
                 self->lose(why);
             }
         });
