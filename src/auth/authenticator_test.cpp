@@ -2,6 +2,7 @@
 // Authenticator: JWT checks (alg, signature, exp, claims), token sources and precedence,
 // anonymous access, publish keys, admin access, topic permissions, mint round trip.
 #include "auth/authenticator.hpp"
+#include "auth/test_signing_keys.hpp"
 
 #include "auth/jwt.hpp"
 
@@ -18,25 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 constexpr std::string_view kSecret = "test-secret-0123456789";
 
-std::string base64url(std::string_view in) {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    unsigned bits = 0;
-    int nbits = 0;
-    for (unsigned char c : in) {
-        bits = (bits << 8) | c;
-        nbits += 8;
-        while (nbits >= 6) {
-            nbits -= 6;
-            out += kAlphabet[(bits >> nbits) & 63U];
-        }
-    }
-    if (nbits > 0) {
-        out += kAlphabet[(bits << (6 - nbits)) & 63U];
-    }
-    return out;
-}
+using ssecast::auth::testing::b64url; // one encoder for every auth test (test_signing_keys.hpp)
 
 hub::TopicPattern pattern(std::string_view text) {
     return hub::TopicPattern::parse(text).value();
@@ -110,12 +93,12 @@ TEST_F(AuthenticatorTest, WrongSecretIsUnauthorized) {
 }
 
 TEST_F(AuthenticatorTest, AlgNoneIsUnauthorized) {
-    const std::string body = base64url(R"({"sub":"42","admin":true})");
+    const std::string body = b64url(R"({"sub":"42","admin":true})");
     for (const char* header :
          {R"({"alg":"none"})", R"({"alg":"none","typ":"JWT"})", R"({"alg":"NONE","typ":"JWT"})"}) {
-        const std::string h = base64url(header);
+        const std::string h = b64url(header);
         for (const std::string& token :
-             {h + "." + body + ".", h + "." + body, h + "." + body + "." + base64url("sig")}) {
+             {h + "." + body + ".", h + "." + body, h + "." + body + "." + b64url("sig")}) {
             EXPECT_EQ(sub_with_header(make(), token).error(), errc::unauthorized) << token;
             EXPECT_FALSE(make().is_admin("Bearer " + token)) << token;
         }

@@ -284,25 +284,27 @@ class SSEStream:
 class RedisServer:
     """A throwaway redis-server on a free loopback port, no persistence."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, args=()):
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}"
+        self.args = list(args)  # extra redis-server options (--requirepass ...)
         self.proc = None
         self.dir = tempfile.mkdtemp(prefix="redis-", dir=RUN_DIR)
 
     def start(self):
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
+             "--appendonly", "no", "--dir", self.dir, *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self.ping, timeout=10, what="redis-server")
         return self
 
     def ping(self):
+        """Up: it answers PING (a server with a password answers NOAUTH, which is up too)."""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+                return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
 

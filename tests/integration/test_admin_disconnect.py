@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from conftest import ADMIN_TOKEN, make_token, wait_until
-from test_redis_support import Cluster, assert_no_more_events
+from test_redis_support import assert_no_more_events, pair  # noqa: F401 (fixture)
 
 
 def disconnect(srv, body, token=ADMIN_TOKEN):
@@ -112,14 +112,6 @@ def test_only_admins_may_disconnect(server):
                       headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert r.status_code == 400 and r.json()["error"] == "bad_json"
     bob.close()
-
-
-@pytest.fixture
-def pair():
-    c = Cluster(n=2)
-    c.wait_ready()
-    yield c
-    c.stop()
 
 
 def test_redis_disconnect_and_block_reach_every_instance(pair):

@@ -42,24 +42,8 @@ class AuthRedis(RedisServer):
     """redis-server whose default user needs ADMIN_PASSWORD; cli() authenticates as it."""
 
     def __init__(self, port=None, requirepass=ADMIN_PASSWORD):
-        super().__init__(port)
+        super().__init__(port, args=("--requirepass", requirepass))
         self.requirepass = requirepass
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--requirepass", self.requirepass],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(self.ping, timeout=10, what="redis-server")
-        return self
-
-    def ping(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))
-        except OSError:
-            return False
 
     def cli(self, *args, db=0) -> str:
         out = subprocess.run(["redis-cli", "-p", str(self.port), "--user", "default", "--pass",

@@ -82,3 +82,12 @@ def cluster():
     c.wait_ready()
     yield c
     c.stop()
+
+
+@pytest.fixture
+def pair():
+    """Two instances on one Redis."""
+    c = Cluster(n=2)
+    c.wait_ready()
+    yield c
+    c.stop()

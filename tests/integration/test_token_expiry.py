@@ -6,11 +6,10 @@
 import json
 import time
 
-import pytest
 
 from auth_support import Key
 from conftest import make_token
-from test_redis_support import Cluster
+from test_redis_support import pair  # noqa: F401 (fixture)
 
 
 def expiring_token(sub, seconds, **kw):
@@ -71,14 +70,6 @@ def test_streams_without_exp_or_with_a_later_exp_go_on(make_server):
     assert later.next_event()["data"] == "still here"
     for s in (never, later, soon):
         s.close()
-
-
-@pytest.fixture
-def pair():
-    c = Cluster(n=2)
-    c.wait_ready()
-    yield c
-    c.stop()
 
 
 def test_redis_stream_ends_at_exp_with_token_expired(pair):
