@@ -156,9 +156,10 @@ void Subscriptions::on_push(const Reply& r) {
         on_push_(r); // the broker reacts to its ping channel's confirmation
         return;
     }
-    // Unsubscribed. hiredis forgets its callback for this name now, so a SUBSCRIBE sent
-    // while the UNSUBSCRIBE was in flight would lose its messages: a client that came back
-    // meanwhile is subscribed again only from here.
+    // Unsubscribed. A client that came back while the UNSUBSCRIBE was in flight is
+    // subscribed again only from here, so each entry has one command in flight and every
+    // confirmation belongs to the entry's current state (the rule began as a workaround for
+    // hiredis forgetting a channel's callback on this reply; docs/redis.md).
     const auto it = entries_.find(name);
     if (it == entries_.end() || it->second.state != State::unsubscribing) {
         return;
