@@ -77,6 +77,13 @@ struct RedisConfig {
     /// (a secret in a config file is easy to leak). At most one of the three is set.
     std::string password;
     std::string password_file; ///< read at start-up and before each connect; "" = none
+    /// redis+sentinel://: the sentinels' own password (`requirepass` in sentinel.conf); the
+    /// URL's password is the master's.
+    std::string sentinel_password;
+    /// A publish is answered 200 only after this many replicas acknowledged it (WAIT); 0 =
+    /// answered once the master ran the script (docs/redis.md §Failover says what that risks).
+    unsigned min_replicas = 0;
+    std::chrono::milliseconds min_replicas_timeout{500}; ///< min_replicas_timeout_ms: then 503
     // TLS (rediss:// only). The server's certificate is verified unless tls_verify = false.
     std::string tls_ca_file;     ///< PEM CA bundle; "" = the system's trust store
     std::string tls_cert_file;   ///< client certificate chain (PEM), with tls_key_file

@@ -109,44 +109,120 @@ result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text
     return std::pair{std::move(host), port};
 }
 
+namespace {
+
+/// The `[user[:password]]@` part of `url` (whose scheme ends at `scheme_end`) into `ep`;
+/// `rest` is left after the '@'. False for a malformed or empty userinfo.
+bool take_userinfo(std::string_view url, std::string_view& rest, RedisEndpoint& ep) {
+    if (rest.find('@') == std::string_view::npos) {
+        return true;
+    }
+    // Boost.URL does the RFC 3986 userinfo grammar and the percent-decoding. A sentinel URL's
+    // comma-separated hosts are not an RFC 3986 authority, so only the userinfo is parsed.
+    const auto at = rest.find('@');
+    const std::string probe = std::string(url.substr(0, url.size() - rest.size())) +
+                              std::string(rest.substr(0, at)) + "@h";
+    const auto parsed = boost::urls::parse_uri(probe);
+    if (!parsed || !parsed->has_userinfo()) {
+        return false;
+    }
+    ep.username = parsed->user();
+    ep.password = parsed->password();
+    if (ep.username.empty() && ep.password.empty()) {
+        return false; // "redis://@host" or "redis://:@host": say what you mean
+    }
+    rest = rest.substr(at + 1);
+    return true;
+}
+
+bool take_db(std::string_view text, RedisEndpoint& ep) {
+    return parse_decimal<unsigned>(text, 0x7fffffffU, ep.db);
+}
+
+/// "host[:port]" with `default_port`; false for a bad host or a port outside 1..65535.
+bool take_host_port(std::string_view text, std::uint16_t default_port, HostPort& out) {
+    std::string_view port_text;
+    bool has_port = false;
+    if (!split_host_port(text, out.host, port_text, has_port) || out.host.empty()) {
+        return false;
+    }
+    out.port = default_port;
+    return !has_port || (parse_decimal<std::uint16_t>(port_text, 65535, out.port) && out.port != 0);
+}
+
+bool is_master_name(std::string_view name) {
+    return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '-' || c == '_';
+    });
+}
+
+/// After `redis+sentinel://[userinfo@]`: "h1[:p1],h2[:p2]/MASTER[/db]".
+result<RedisEndpoint> parse_sentinel_rest(std::string_view rest, RedisEndpoint ep) {
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos) {
+        return errc::bad_request; // the master's name is required
+    }
+    std::string_view hosts = rest.substr(0, slash);
+    std::string_view path = rest.substr(slash + 1);
+    while (true) {
+        const auto comma = hosts.find(',');
+        HostPort hp;
+        if (!take_host_port(hosts.substr(0, comma), 26379, hp)) {
+            return errc::bad_request;
+        }
+        ep.sentinels.push_back(std::move(hp));
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        hosts = hosts.substr(comma + 1);
+    }
+    const auto db_slash = path.find('/');
+    ep.master = std::string(path.substr(0, db_slash));
+    if (!is_master_name(ep.master) ||
+        (db_slash != std::string_view::npos && !take_db(path.substr(db_slash + 1), ep))) {
+        return errc::bad_request;
+    }
+    ep.host.clear();
+    ep.port = 0;
+    return ep;
+}
+
+} // namespace
+
 result<RedisEndpoint> parse_redis_url(std::string_view url) {
     constexpr std::string_view kPlain = "redis://";
     constexpr std::string_view kTls = "rediss://";
+    constexpr std::string_view kSentinel = "redis+sentinel://";
     RedisEndpoint ep;
     ep.tls = url.starts_with(kTls);
-    if ((!ep.tls && !url.starts_with(kPlain)) ||
+    const bool sentinel = url.starts_with(kSentinel);
+    if ((!ep.tls && !sentinel && !url.starts_with(kPlain)) ||
         url.find_first_of("?#") != std::string_view::npos) {
         return errc::bad_request;
     }
-    std::string_view rest = url.substr(ep.tls ? kTls.size() : kPlain.size());
-    if (rest.find('@') != std::string_view::npos) {
-        // Boost.URL does the RFC 3986 userinfo grammar and the percent-decoding.
-        const auto parsed = boost::urls::parse_uri(url);
-        if (!parsed || !parsed->has_userinfo()) {
-            return errc::bad_request;
-        }
-        ep.username = parsed->user();
-        ep.password = parsed->password();
-        if (ep.username.empty() && ep.password.empty()) {
-            return errc::bad_request; // "redis://@host" or "redis://:@host": say what you mean
-        }
-        rest = rest.substr(parsed->encoded_userinfo().size() + 1);
+    std::string_view rest = url.substr(ep.tls     ? kTls.size()
+                                       : sentinel ? kSentinel.size()
+                                                  : kPlain.size());
+    if (!take_userinfo(url, rest, ep)) {
+        return errc::bad_request;
+    }
+    if (sentinel) {
+        return parse_sentinel_rest(rest, std::move(ep));
     }
     const auto slash = rest.find('/');
     if (slash != std::string_view::npos) {
-        if (!parse_decimal<unsigned>(rest.substr(slash + 1), 0x7fffffffU, ep.db)) {
+        if (!take_db(rest.substr(slash + 1), ep)) {
             return errc::bad_request;
         }
         rest = rest.substr(0, slash);
     }
-    std::string_view port_text;
-    bool has_port = false;
-    if (!split_host_port(rest, ep.host, port_text, has_port)) {
+    HostPort hp;
+    if (!take_host_port(rest, 6379, hp)) {
         return errc::bad_request;
     }
-    if (has_port && (!parse_decimal<std::uint16_t>(port_text, 65535, ep.port) || ep.port == 0)) {
-        return errc::bad_request;
-    }
+    ep.host = std::move(hp.host);
+    ep.port = hp.port;
     return ep;
 }
 

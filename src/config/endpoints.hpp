@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace ssecast::config {
 
@@ -20,7 +21,16 @@ namespace ssecast::config {
 /// else (missing port, port > 65535, bad host characters, unbalanced brackets).
 result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);
 
-/// A Redis server address and credentials from `redis://[[user]:password@]host[:port][/db]`.
+/// A host and port (DNS name or IP literal, IPv6 without brackets).
+struct HostPort {
+    std::string host;
+    std::uint16_t port = 0;
+    friend bool operator==(const HostPort&, const HostPort&) = default;
+};
+
+/// A Redis server address and credentials from `redis://[[user]:password@]host[:port][/db]`,
+/// or the Sentinel group of `redis+sentinel://…/MASTER[/db]` (host and port then empty until
+/// the sentinels name the master).
 struct RedisEndpoint {
     std::string host; ///< DNS name or IP literal, IPv6 without brackets
     std::uint16_t port = 6379;
@@ -28,6 +38,8 @@ struct RedisEndpoint {
     std::string username; ///< ACL user (Redis 6+); "" = the default user
     std::string password; ///< "" = none in the URL (maybe redis.password or password_file)
     bool tls = false;     ///< rediss://
+    std::vector<HostPort> sentinels; ///< redis+sentinel://: where to ask; empty otherwise
+    std::string master;              ///< redis+sentinel://: the master's name at the sentinels
 };
 
 /// Parses `redis://[[user]:password@]host[:port][/db]`, or `rediss://…` for TLS (port defaults to
@@ -36,6 +48,11 @@ struct RedisEndpoint {
 /// a user whose password comes from redis.password or redis.password_file. Returns
 /// errc::bad_request for another scheme, a malformed userinfo, query strings, an empty host, a port
 /// outside 1..65535 or a db that is not a decimal number < 2^31.
+///
+/// Sentinel (SPEC §Redis in production):
+/// `redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER[/db]`, the
+/// sentinels' port defaulting to 26379; the credentials are the master's. MASTER is a name
+/// of letters, digits and `._-`.
 result<RedisEndpoint> parse_redis_url(std::string_view url);
 
 /// Where an outgoing HTTP request goes: `http[s]://host[:port][/path[?query]]`.

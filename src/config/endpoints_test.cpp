@@ -119,6 +119,35 @@ TEST(ParseRedisUrl, Credentials) {
     }
 }
 
+TEST(ParseRedisUrl, Sentinel) {
+    auto r = parse_redis_url("redis+sentinel://app:p%40w@10.0.0.1:5000,s2,[::1]:26380/mymaster/3");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->username, "app");
+    EXPECT_EQ(r->password, "p@w");
+    ASSERT_EQ(r->sentinels.size(), 3U);
+    EXPECT_EQ(r->sentinels[0], (HostPort{"10.0.0.1", 5000}));
+    EXPECT_EQ(r->sentinels[1], (HostPort{"s2", 26379}));
+    EXPECT_EQ(r->sentinels[2], (HostPort{"::1", 26380}));
+    EXPECT_EQ(r->master, "mymaster");
+    EXPECT_EQ(r->db, 3U);
+    EXPECT_EQ(r->host, ""); // until the sentinels name the master
+    EXPECT_FALSE(r->tls);
+    r = parse_redis_url("redis+sentinel://127.0.0.1/m");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->db, 0U);
+    EXPECT_TRUE(r->password.empty());
+    EXPECT_EQ(r->sentinels, (std::vector<HostPort>{{"127.0.0.1", 26379}}));
+    EXPECT_TRUE(parse_redis_url("redis://h")->sentinels.empty());
+    for (const char* bad :
+         {"redis+sentinel://h", "redis+sentinel://h/", "redis+sentinel://h:0/m",
+          "redis+sentinel://h,/m", "redis+sentinel://,h/m", "redis+sentinel://h/m/x",
+          "redis+sentinel://h/m y", "redis+sentinel://h/m/1/2", "redis+sentinel://@h/m",
+          "redis+sentinels://h/m", "redis+sentinel://h:1:2/m"}) {
+        EXPECT_FALSE(parse_redis_url(bad)) << bad;
+    }
+    EXPECT_EQ(redact_redis_url("redis+sentinel://u:pw@a,b/m"), "redis+sentinel://u:***@a,b/m");
+}
+
 TEST(RedactRedisUrl, HidesEveryPassword) {
     EXPECT_EQ(redact_redis_url("redis://h:1/2"), "redis://h:1/2");
     EXPECT_EQ(redact_redis_url("redis://:pw@h:1/2"), "redis://:***@h:1/2");

@@ -240,12 +240,23 @@ constexpr KeySpec kKeys[] = {
     {"redis", "url", [](Config& c, const RawValue& v) {
         auto s = secret_string(v);
         if (!s.empty() && !parse_redis_url(s)) {
-            fail("redis[s]://[[user]:password@]host[:port][/db] or \"\" (percent-encode "
-                 "@ : / % ? # in the user and password)", quoted(redact_redis_url(s)));
+            fail("redis[s]://[[user]:password@]host[:port][/db], "
+                 "redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER[/db] "
+                 "or \"\" (percent-encode @ : / % ? # in the user and password)",
+                 quoted(redact_redis_url(s)));
         }
         c.redis.url = std::move(s);
     }},
     {"redis", "password", [](Config& c, const RawValue& v) { c.redis.password = secret_string(v); }},
+    {"redis", "sentinel_password", [](Config& c, const RawValue& v) {
+        c.redis.sentinel_password = secret_string(v);
+    }},
+    {"redis", "min_replicas", [](Config& c, const RawValue& v) {
+        c.redis.min_replicas = static_cast<unsigned>(v.integer(0, 16));
+    }},
+    {"redis", "min_replicas_timeout_ms", [](Config& c, const RawValue& v) {
+        c.redis.min_replicas_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(v.integer(1, 60000)));
+    }},
     {"redis", "password_file", [](Config& c, const RawValue& v) {
         auto path = v.string();
         std::string secret;

@@ -230,7 +230,7 @@ TEST_F(LoaderTest, ValueErrorsNameFileKeyAndValue) {
         {"[http]\ncors_origins = [\"https://a.com/\"]",
          "http.cors_origins: expected \"*\" or an origin"},
         {"[redis]\nurl = \"http://x:1\"",
-         "redis.url: expected redis[s]://[[user]:password@]host[:port][/db] or \"\""},
+         "redis.url: expected redis[s]://[[user]:password@]host[:port][/db], redis+sentinel://"},
         {"[redis]\nurl = \"http://x:1\"", "got \"http://x:1\""},
         {"[log]\nlevel = \"loud\"", "log.level: expected one of \"trace\", \"debug\", \"info\", "
                                     "\"warn\", \"error\", got \"loud\""},
@@ -294,7 +294,7 @@ TEST_F(LoaderTest, EnvAndFlagErrorsNameVariable) {
     m = error_of("", {}, f);
     EXPECT_NE(m.find("--listen: http.listen: expected host:port"), std::string::npos) << m;
     f = {};
-    f.redis = "redis+sentinel://h:1/m";
+    f.redis = "memcached://h:1/m";
     m = error_of("", {}, f);
     EXPECT_NE(m.find("--redis: redis.url:"), std::string::npos) << m;
 }
@@ -476,7 +476,7 @@ TEST_F(LoaderTest, ExampleConfigMentionsEveryEnvVariable) {
         }
         ++count;
     }
-    EXPECT_EQ(count, 49 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
+    EXPECT_EQ(count, 52 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
 }
 
 } // namespace

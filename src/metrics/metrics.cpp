@@ -93,6 +93,10 @@ std::string Metrics::render_prometheus() const {
     family(out, "ssecast_redis_ids_refused_total", "counter",
            "Event ids read from Redis that were malformed or implausibly far ahead (ignored).");
     sample(out, "ssecast_redis_ids_refused_total", global_.redis_ids_refused.load());
+    family(out, "ssecast_redis_unreplicated_publishes_total", "counter",
+           "Publish calls answered 503 because fewer than redis.min_replicas replicas "
+           "acknowledged them in time (the events are on the master)");
+    sample(out, "ssecast_redis_unreplicated_publishes_total", global_.redis_unreplicated.load());
     family(out, "ssecast_ingest_refused_total", "counter",
            "Items of the Redis ingest list refused by the publish body validator (removed).");
     sample(out, "ssecast_ingest_refused_total", global_.ingest_refused.load());

@@ -3,6 +3,7 @@
 #include "redis/connection.hpp"
 
 #include "config/secret_file.hpp"
+#include "redis/sentinel.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -60,6 +61,22 @@ bool is_refusal(std::string_view err) {
     return err.find("user executing the script can't") != std::string_view::npos;
 }
 
+/// Error replies that mean "this node is not (or not yet) a usable master": with Sentinel a
+/// reason to ask again where the master is (a demoted master answers READONLY to writes).
+bool is_failover_reply(std::string_view err) {
+    for (const std::string_view code : {"READONLY", "LOADING", "MASTERDOWN"}) {
+        if (err.starts_with(code)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// The role ROLE names ("master", "slave", "sentinel"), or "" for another shape.
+std::string role_of(const Reply& r) {
+    return r.is_array() && !r.elements.empty() ? r.elements[0].str : std::string();
+}
+
 /// `text` with every occurrence of `secret` replaced by ***: no Redis error reply we know of
 /// echoes a password, but a log line must not depend on that.
 std::string without(std::string text, const std::string& secret) {
@@ -98,9 +115,18 @@ Connection::~Connection() {
 
 void Connection::start() {
     net::post(ioc_, [weak = weak_from_this()] {
-        if (auto self = weak.lock(); self && self->state_ == State::idle) {
-            self->connect();
+        auto self = weak.lock();
+        if (!self || self->state_ != State::idle) {
+            return;
         }
+        if (self->opts_.sentinel) { // on the loop: the sentinel's handler list is loop-only
+            self->opts_.sentinel->on_switch([weak](const config::HostPort& to) {
+                if (auto c = weak.lock()) {
+                    c->master_switched(to);
+                }
+            });
+        }
+        self->connect();
     });
 }
 
@@ -118,9 +144,33 @@ void Connection::connect() {
         }
     }
     state_ = State::connecting;
+    if (!opts_.sentinel) {
+        target_ = {opts_.endpoint.host, opts_.endpoint.port};
+        open_link();
+        return;
+    }
+    // Asked before every attempt, so a reconnect after a failover finds the new master.
+    opts_.sentinel->resolve(
+        [weak = weak_from_this()](std::optional<config::HostPort> master, const std::string& why) {
+            auto self = weak.lock();
+            if (!self || self->state_ != State::connecting || self->link_) {
+                return; // stopped meanwhile
+            }
+            if (!master) {
+                self->state_ = State::idle;
+                self->failure_.store(Failure::none, std::memory_order_relaxed);
+                self->retry_later(why, false);
+                return;
+            }
+            self->target_ = *master;
+            self->open_link();
+        });
+}
+
+void Connection::open_link() {
     link_ = Transport::create(ioc_, opts_.tls);
     link_->connect(
-        opts_.endpoint.host, opts_.endpoint.port,
+        target_.host, target_.port,
         // The transport keeps this callback: a raw pointer to tell links apart
         // (a shared_ptr here would make the transport own itself and leak).
         [weak = weak_from_this(), link = link_.get()](const std::string& error, bool tls) {
@@ -163,25 +213,24 @@ void Connection::retry_later(const std::string& why, bool was_connected) {
         burst_started_ = now;
     }
     ++attempt_;
-    const auto& ep = opts_.endpoint;
     // One line when a burst starts or its reason changes, then one a minute: an outage or
     // a wrong password must not write a line per attempt forever.
     const bool news = was_connected || why != logged_why_ || now - logged_at_ >= kRepeatLogEvery;
     const auto level = news ? spdlog::level::warn : spdlog::level::debug;
     if (was_connected) {
-        spdlog::log(level, "redis connection lost ({} {}:{}): {}, retrying in {} ms", opts_.name,
-                    ep.host, ep.port, why, delay.count());
+        spdlog::log(level, "redis connection lost ({} {}): {}, retrying in {} ms", opts_.name,
+                    where(), why, delay.count());
     } else if (why == logged_why_) {
         const auto for_s = std::chrono::duration_cast<std::chrono::seconds>(now - burst_started_);
         spdlog::log(level,
-                    "redis connect still failing ({} {}:{}, attempt {}, for {} s): {}, "
+                    "redis connect still failing ({} {}, attempt {}, for {} s): {}, "
                     "retrying in {} ms",
-                    opts_.name, ep.host, ep.port, attempt_, for_s.count(), why, delay.count());
+                    opts_.name, where(), attempt_, for_s.count(), why, delay.count());
     } else {
         spdlog::log(level,
-                    "redis connect failed ({} {}:{}, attempt {}): {}, retrying in {} ms "
+                    "redis connect failed ({} {}, attempt {}): {}, retrying in {} ms "
                     "(the same error again is logged once a minute)",
-                    opts_.name, ep.host, ep.port, attempt_, why, delay.count());
+                    opts_.name, where(), attempt_, why, delay.count());
     }
     if (news) {
         logged_why_ = why;
@@ -222,6 +271,11 @@ void Connection::start_handshake() {
         commands.push_back({"SELECT", std::to_string(ep.db)});
         steps_.push_back("SELECT " + std::to_string(ep.db));
     }
+    if (opts_.sentinel) {
+        // A sentinel may name a master that was demoted a moment ago: check, don't trust.
+        commands.push_back({"ROLE"});
+        steps_.emplace_back("ROLE");
+    }
     if (commands.empty()) {
         commands.push_back({"PING"}); // a Redis that accepts but never answers is not up
         steps_.emplace_back("PING");
@@ -242,6 +296,10 @@ void Connection::start_handshake() {
                     lose(step + " refused: " + without(r->str, password_));
                     return;
                 }
+                if (step == "ROLE" && role_of(*r) != "master") {
+                    lose(where() + " is a " + role_of(*r) + ", not the master (failover?)");
+                    return;
+                }
                 if (last) {
                     finish_handshake();
                 }
@@ -254,12 +312,11 @@ void Connection::finish_handshake() {
     state_ = State::connected;
     password_.clear();
     failure_.store(Failure::none, std::memory_order_relaxed);
-    const auto& ep = opts_.endpoint;
     if (attempt_ > 0) {
-        spdlog::info("redis connected ({} {}:{}) after {} failed attempt{}", opts_.name, ep.host,
-                     ep.port, attempt_, attempt_ == 1 ? "" : "s");
+        spdlog::info("redis connected ({} {}) after {} failed attempt{}", opts_.name, where(),
+                     attempt_, attempt_ == 1 ? "" : "s");
     } else {
-        spdlog::info("redis connected ({} {}:{})", opts_.name, ep.host, ep.port);
+        spdlog::info("redis connected ({} {})", opts_.name, where());
     }
     attempt_ = 0;
     logged_why_.clear();
@@ -300,7 +357,37 @@ void Connection::on_reply(const redisReply& r) {
     }
     const auto id = order_.front();
     order_.pop_front();
+    if (opts_.sentinel && r.type == REDIS_REPLY_ERROR &&
+        is_failover_reply(std::string_view(r.str, r.len))) {
+        // Not the master (any more), or not ready: the caller sees a down Redis (503), and
+        // the next attempt asks the sentinels again.
+        const std::string why(r.str, r.len);
+        complete(id, errc::backend_unavailable);
+        lose(where() + " answered " + why.substr(0, why.find(' ')) +
+             ": asking the sentinels again");
+        return;
+    }
     complete(id, Reply::from(&r)); // a timed-out id is gone from pending_: dropped
+}
+
+void Connection::master_switched(const config::HostPort& to) {
+    if (state_ == State::stopped || to == target_) {
+        return;
+    }
+    target_ = to;
+    if (state_ == State::idle) {
+        retry_timer_.cancel(); // waiting out a backoff: the new master is worth trying now
+        connect();
+    } else if (link_) {
+        lose("the sentinels switched the master to " + to.host + ":" + std::to_string(to.port));
+    }
+}
+
+std::string Connection::where() const {
+    if (target_.host.empty()) {
+        return "master " + (opts_.sentinel ? opts_.sentinel->master_name() : std::string("?"));
+    }
+    return target_.host + ":" + std::to_string(target_.port);
 }
 
 void Connection::lose(const std::string& why) {

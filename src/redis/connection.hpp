@@ -27,6 +27,8 @@
 
 namespace ssecast::redis {
 
+class Sentinel;
+
 struct ConnectionOptions {
     std::string name; ///< for log lines: "commands", "subscriber", "ingest"
     /// Address, db and credentials. endpoint.password is used unless password_file is set.
@@ -39,6 +41,10 @@ struct ConnectionOptions {
     std::chrono::milliseconds command_timeout{3000};
     std::chrono::milliseconds backoff_base{100};
     std::chrono::milliseconds backoff_cap{5000};
+    /// redis+sentinel://: where to find the master (endpoint.host/port are then unused).
+    /// Every attempt asks it first, the handshake checks ROLE, and a READONLY, LOADING or
+    /// MASTERDOWN reply or a +switch-master notice drops the link to rediscover.
+    std::shared_ptr<Sentinel> sentinel;
 };
 
 /// A self-healing Redis connection bound to one io_context: pipelined commands over one
@@ -118,7 +124,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     Connection(boost::asio::io_context& ioc, ConnectionOptions opts);
     void connect();
+    /// TCP (and TLS) to target_, bounded by the connect timeout.
+    void open_link();
     void start_handshake();
+    /// A sentinel says the master moved: drop a link to the old one, or retry now if idle.
+    void master_switched(const config::HostPort& to);
+    /// "host:port", or "master NAME" before a sentinel named it: for log lines.
+    std::string where() const;
     void finish_handshake();
     /// Ends the current link (attempt or established): fails every pending command with
     /// backend_unavailable, runs the down handlers if it was up, schedules a retry.
@@ -134,6 +146,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     boost::asio::io_context& ioc_;
     const ConnectionOptions opts_;
+    config::HostPort target_;         ///< the endpoint's address, or the master a sentinel named
     std::shared_ptr<Transport> link_; ///< the current attempt or connection; null when idle
     State state_ = State::idle;
     std::atomic<bool> up_{false};

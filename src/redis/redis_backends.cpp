@@ -80,11 +80,23 @@ std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
     if (!cfg.redis.password.empty()) {
         endpoint->password = cfg.redis.password; // the loader allows one source only
     }
-    spdlog::info("redis: {} ({}{}), prefix {}", config::redact_redis_url(cfg.redis.url),
-                 password_source(cfg, *endpoint), endpoint->tls ? ", TLS" : "", cfg.redis.prefix);
+    spdlog::info("redis: {} ({}{}{}), prefix {}", config::redact_redis_url(cfg.redis.url),
+                 password_source(cfg, *endpoint), endpoint->tls ? ", TLS" : "",
+                 endpoint->sentinels.empty() ? "" : ", master found through Sentinel",
+                 cfg.redis.prefix);
     const auto tls = make_tls(cfg.redis, *endpoint);
     const Keys keys(cfg.redis.prefix, instance_id);
     auto node = std::make_shared<RedisNode>();
+    if (!endpoint->sentinels.empty()) {
+        SentinelOptions so;
+        so.sentinels = endpoint->sentinels;
+        so.master = endpoint->master;
+        so.password = cfg.redis.sentinel_password;
+        so.connect_timeout = cfg.redis.connect_timeout;
+        so.command_timeout = cfg.redis.command_timeout;
+        node->sentinel = Sentinel::create(ioc, std::move(so));
+        node->sentinel->start();
+    }
     // Every connection of this node is made here, so each one authenticates the same way.
     auto connection = [&](std::string name) {
         ConnectionOptions o;
@@ -94,6 +106,7 @@ std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
         o.tls = tls;
         o.connect_timeout = cfg.redis.connect_timeout;
         o.command_timeout = cfg.redis.command_timeout;
+        o.sentinel = node->sentinel;
         auto c = Connection::create(ioc, std::move(o));
         node->connections.push_back(c);
         return c;
@@ -103,7 +116,11 @@ std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
     auto ingest = connection("ingest");
     auto control = connection("control");
 
-    node->broker = std::make_unique<RedisBroker>(ioc, cfg, keys, metrics, commands, subscriber);
+    // WAIT blocks its connection until the replicas answer: publishes get their own then.
+    auto publisher = cfg.redis.min_replicas > 0 ? connection("publish") : nullptr;
+
+    node->broker =
+        std::make_unique<RedisBroker>(ioc, cfg, keys, metrics, commands, subscriber, publisher);
     node->registry = std::make_unique<RedisRegistry>(ioc, cfg.redis, keys, commands);
     const publish::Limits limits{cfg.limits.max_body_bytes, cfg.limits.max_event_bytes};
     node->ingest = std::make_unique<IngestConsumer>(ioc, keys, limits, metrics, ingest, commands,

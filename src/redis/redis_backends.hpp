@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Assembles redis mode: three connections (commands, subscriber, ingest), all with the same
-// credentials, the broker, the registry and the ingest consumer. app/backends.cpp turns this into
-// app::Backends.
+// Assembles redis mode: its connections (commands, subscriber, ingest, control, and publish
+// when redis.min_replicas > 0), all with the same credentials (and Sentinel), the broker, the
+// registry and the ingest consumer. app/backends.cpp turns this into app::Backends.
 #pragma once
 
 #include "config/config.hpp"
@@ -11,6 +11,7 @@
 #include "redis/redis_control.hpp"
 #include "redis/redis_rate_limiter.hpp"
 #include "redis/redis_registry.hpp"
+#include "redis/sentinel.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -37,7 +38,10 @@ struct RedisNode {
     /// Admin orders (disconnect, block) to every instance; its own subscriber connection.
     std::unique_ptr<RedisControl> control;
 
-    /// Every connection the node opened (commands, subscriber, ingest), for status_of.
+    /// redis+sentinel://: the sentinels every connection asks for the master; else null.
+    std::shared_ptr<Sentinel> sentinel;
+
+    /// Every connection the node opened (sentinels not included), for status_of.
     std::vector<std::weak_ptr<Connection>> connections;
 
     /// The monitor's `redis.status` (SPEC §Redis in production: the monitor says why):

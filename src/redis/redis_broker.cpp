@@ -71,10 +71,12 @@ const std::string* entry_payload(const Reply& entry) {
 
 RedisBroker::RedisBroker(net::io_context& ioc, const config::Config& cfg, const Keys& keys,
                          metrics::Metrics& metrics, std::shared_ptr<Connection> commands,
-                         std::shared_ptr<Connection> subscriber)
+                         std::shared_ptr<Connection> subscriber,
+                         std::shared_ptr<Connection> publisher)
     : ioc_(ioc), cfg_(cfg), keys_(keys), metrics_(metrics), cmd_(std::move(commands)),
-      sub_(std::move(subscriber)), publish_script_(Script::create(lua::kPublish)),
-      replay_script_(Script::create(lua::kReplay)), upgrade_script_(Script::create(lua::kUpgrade)),
+      sub_(std::move(subscriber)), pub_(publisher ? std::move(publisher) : cmd_),
+      publish_script_(Script::create(lua::kPublish)), replay_script_(Script::create(lua::kReplay)),
+      upgrade_script_(Script::create(lua::kUpgrade)),
       subs_(
           ioc, *sub_, keys_, std::chrono::milliseconds(3000),
           [this](const Reply& r) { on_push(r); }, [this] { fill_gap(); }),
@@ -88,10 +90,8 @@ RedisBroker::RedisBroker(net::io_context& ioc, const config::Config& cfg, const 
         subs_.connection_down();
         update_gauge();
     });
-    cmd_->on_up([this] {
-        upgrade_layout();
-        update_gauge();
-    });
+    pub_->on_up([this] { upgrade_layout(); });
+    cmd_->on_up([this] { update_gauge(); });
     cmd_->on_down([this](const std::string&) { update_gauge(); });
 }
 
@@ -106,6 +106,9 @@ void RedisBroker::start(Deliver deliver) {
     });
     sub_->start();
     cmd_->start();
+    if (pub_ != cmd_) {
+        pub_->start();
+    }
 }
 
 void RedisBroker::stop() {
@@ -123,6 +126,7 @@ void RedisBroker::stop() {
     queued_.clear();
     sub_->stop();
     cmd_->stop();
+    pub_->stop();
     metrics_.global().redis_up.store(0, std::memory_order_relaxed);
 }
 
@@ -131,7 +135,7 @@ bool RedisBroker::ready() const noexcept {
     const auto window = std::chrono::duration_cast<std::chrono::nanoseconds>(kReadyWindow).count();
     // docs/redis.md §Readiness: the subscription works, a publish could succeed right now
     // (a recent check passed), and no publish failed in the last window.
-    return cmd_->up() && sub_->up() &&
+    return cmd_->up() && sub_->up() && pub_->up() &&
            now - last_pong_ns_.load(std::memory_order_relaxed) < window &&
            now - last_publish_ok_ns_.load(std::memory_order_relaxed) < window &&
            now - last_publish_failed_ns_.load(std::memory_order_relaxed) >= window;
@@ -149,7 +153,7 @@ void RedisBroker::update_gauge() {
 void RedisBroker::upgrade_layout() {
     // Sent first on every (re)connect, so it runs before any publish on this connection.
     upgrade_script_->eval(
-        *cmd_, {keys_.layout, keys_.old_stream, keys_.old_trimmed, keys_.last_id, keys_.origin},
+        *pub_, {keys_.layout, keys_.old_stream, keys_.old_trimmed, keys_.last_id, keys_.origin},
         {kLayoutVersion}, [](result<Reply> r) {
             if (r && r->type == Reply::Type::integer && r->integer == 1) {
                 spdlog::warn("redis: found history in the layout of a version before per-topic "
@@ -163,7 +167,7 @@ void RedisBroker::upgrade_layout() {
 
 void RedisBroker::publish(std::vector<hub::EventDraft> drafts, PublishDone done) {
     net::post(ioc_, [this, drafts = std::move(drafts), done = std::move(done)]() mutable {
-        if (stopped_ || !cmd_->up()) {
+        if (stopped_ || !pub_->up()) {
             done(errc::backend_unavailable);
             return;
         }
@@ -201,7 +205,7 @@ void RedisBroker::run_publish(std::vector<Request> requests, std::string item) {
             r.done(e);
         }
     };
-    if (stopped_ || !cmd_->up()) {
+    if (stopped_ || !pub_->up()) {
         fail_all(requests, errc::backend_unavailable);
         return;
     }
@@ -225,7 +229,7 @@ void RedisBroker::run_publish(std::vector<Request> requests, std::string item) {
     }
     ++in_flight_;
     publish_script_->eval(
-        *cmd_,
+        *pub_,
         {keys_.last_id, keys_.origin, keys_.processing, keys_.topics, keys_.topic_sizes,
          keys_.history_total},
         args,
@@ -273,11 +277,58 @@ void RedisBroker::run_publish(std::vector<Request> requests, std::string item) {
                 }
             }
             note_publish_outcome(true, check_only, {});
-            for (std::size_t g = 0; g < requests.size(); ++g) {
-                requests[g].done(std::move(ids[g])); // empty: an ingest item already consumed
+            if (check_only || cfg_.redis.min_replicas == 0) {
+                answer(requests, ids);
+                flush_publishes();
+                return;
+            }
+            await_replicas(std::move(requests), std::move(ids));
+        });
+}
+
+void RedisBroker::answer(std::vector<Request>& requests,
+                         std::vector<std::vector<sse::EventId>>& ids) {
+    for (std::size_t g = 0; g < requests.size(); ++g) {
+        requests[g].done(std::move(ids[g])); // empty: an ingest item already consumed
+    }
+}
+
+void RedisBroker::await_replicas(std::vector<Request> requests,
+                                 std::vector<std::vector<sse::EventId>> ids) {
+    // SPEC §Redis in production: 200 only once min_replicas replicas hold the events, so a
+    // failover to one of them loses nothing acknowledged. Still counted in flight: the next
+    // group commit waits, and WAIT covers exactly this call's writes on this connection.
+    ++in_flight_;
+    const auto need = cfg_.redis.min_replicas;
+    const auto wait_ms = cfg_.redis.min_replicas_timeout;
+    pub_->command(
+        {"WAIT", std::to_string(need), std::to_string(wait_ms.count())},
+        [this, need, wait_ms, requests = std::move(requests),
+         ids = std::move(ids)](result<Reply> r) mutable {
+            --in_flight_;
+            const bool enough = r && r->type == Reply::Type::integer &&
+                                r->integer >= static_cast<std::int64_t>(need);
+            if (enough) {
+                answer(requests, ids);
+            } else {
+                metrics_.global().redis_unreplicated.fetch_add(1, std::memory_order_relaxed);
+                const auto now = std::chrono::steady_clock::now();
+                if (now - last_replica_warning_ >= kIdWarningEvery) {
+                    last_replica_warning_ = now;
+                    spdlog::warn("redis: {} of {} replica(s) acknowledged within {} ms: answered "
+                                 "503 (the events are stored on the master and were sent on; a "
+                                 "failover now may lose them; docs/redis.md §Failover)",
+                                 r && r->type == Reply::Type::integer ? r->integer : 0, need,
+                                 wait_ms.count());
+                }
+                for (auto& req : requests) {
+                    req.done(r || r.error() != errc::timeout ? errc::backend_unavailable
+                                                             : errc::timeout);
+                }
             }
             flush_publishes();
-        });
+        },
+        wait_ms + cfg_.redis.command_timeout);
 }
 
 void RedisBroker::note_publish_outcome(bool ok, bool check_only, const std::string& why) {
@@ -413,7 +464,7 @@ void RedisBroker::on_push(const Reply& r) {
     const std::string& channel = r.elements[kind == "pmessage" ? 2 : 1].str;
     if (kind == "subscribe") {
         if (channel == keys_.ping) {
-            cmd_->command({"PUBLISH", keys_.ping, "1"}, [](result<Reply>) {}); // ready sooner
+            pub_->command({"PUBLISH", keys_.ping, "1"}, [](result<Reply>) {}); // ready sooner
             check_publish();
         }
         return;

@@ -41,10 +41,13 @@ namespace ssecast::redis {
 /// thread; they post to that loop. Destroy only after that loop stopped running.
 class RedisBroker final : public broker::Broker {
   public:
-    /// `commands` is shared with the registry; `subscriber` is this broker's own.
+    /// `commands` is shared with the registry; `subscriber` is this broker's own;
+    /// `publisher` (null = `commands`) runs the publish script, and its own connection when
+    /// redis.min_replicas > 0, so a WAIT holds up no registry or rate-limit command.
     RedisBroker(boost::asio::io_context& ioc, const config::Config& cfg, const Keys& keys,
                 metrics::Metrics& metrics, std::shared_ptr<Connection> commands,
-                std::shared_ptr<Connection> subscriber);
+                std::shared_ptr<Connection> subscriber,
+                std::shared_ptr<Connection> publisher = nullptr);
     ~RedisBroker() override;
 
     void start(Deliver deliver) override;
@@ -86,6 +89,10 @@ class RedisBroker final : public broker::Broker {
     /// requests it is a check that writes nothing.
     void run_publish(std::vector<Request> requests, std::string item);
     void check_publish();
+    /// Hands each request its ids (the publish is acknowledged).
+    static void answer(std::vector<Request>& requests, std::vector<std::vector<sse::EventId>>& ids);
+    /// WAIT for redis.min_replicas, then answer, or 503 when too few acknowledged in time.
+    void await_replicas(std::vector<Request> requests, std::vector<std::vector<sse::EventId>> ids);
     /// Runs upgrade.lua: drops the history of a pre-#13 layout once (a clean start).
     void upgrade_layout();
     /// Records a script outcome for ready() and the redis_publish_ok gauge; logs failures.
@@ -109,6 +116,7 @@ class RedisBroker final : public broker::Broker {
     metrics::Metrics& metrics_;
     std::shared_ptr<Connection> cmd_;
     std::shared_ptr<Connection> sub_;
+    std::shared_ptr<Connection> pub_; ///< publish script (and WAIT); may be cmd_
     std::shared_ptr<Script> publish_script_;
     std::shared_ptr<Script> replay_script_;
     std::shared_ptr<Script> upgrade_script_;
@@ -128,6 +136,7 @@ class RedisBroker final : public broker::Broker {
     bool publish_failing_ = false; ///< the last script outcome was a failure (log once)
     std::chrono::steady_clock::time_point last_id_warning_{};
     std::uint64_t ids_refused_quietly_ = 0; ///< refused since the last warning
+    std::chrono::steady_clock::time_point last_replica_warning_{};
     // Read from any thread.
     std::atomic<std::int64_t> last_pong_ns_{0};       ///< steady clock, ns since epoch
     std::atomic<std::int64_t> last_publish_ok_ns_{0}; ///< last script success (same clock)

@@ -96,6 +96,8 @@ def commands_in_source(known: set) -> set:
         commands.add(f"{cmd}|{sub}" if cmd in ("xinfo", "script", "client", "config") else cmd)
     commands.discard("auth")  # always allowed
     commands.discard("ping")  # only without password and db, never an ACL user
+    commands.discard("sentinel")  # sent to the sentinels (redis+sentinel://), not to Redis
+    commands.discard("readonly")  # an error reply ssecast reads (connection.cpp), never sent
     return commands
 
 
