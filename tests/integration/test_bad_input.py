@@ -23,7 +23,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import (make_token, rss_kib, ADMIN_TOKEN, JWT_SECRET, PUBLISH_KEY, SSEStream,
+from conftest import (CheckedThread, make_token, rss_kib, ADMIN_TOKEN, JWT_SECRET, PUBLISH_KEY, SSEStream,
                       wait_until)
 
 
@@ -461,7 +461,7 @@ def test_connection_flood_past_max_connections(make_server):
             i += 1
             time.sleep(0.01)
 
-    publisher = threading.Thread(target=publish_meanwhile, daemon=True)
+    publisher = CheckedThread(publish_meanwhile)
     publisher.start()
     wait_until(lambda: len(published) >= 3, what="publishing before the flood")
     started = time.monotonic()
@@ -780,7 +780,7 @@ def test_never_reading_clients_are_cut_and_memory_stays_bounded(make_server):
             except EOFError:
                 return
 
-    t = threading.Thread(target=read_all, daemon=True)
+    t = CheckedThread(read_all)
     t.start()
     payload = "y" * 8000
     n = 1500  # 12 MB per subscriber; 120 MB if the stalled ones were buffered

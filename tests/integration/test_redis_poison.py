@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from conftest import wait_until
-from test_redis_support import Cluster, PREFIX, assert_no_more_events, auth
+from redis_support import PREFIX, assert_no_more_events, auth
 
 POISON_IDS = [
     "18446744073709551615-18446744073709551615",  # the probe's repro
@@ -49,43 +49,36 @@ def ready(server):
 
 
 @pytest.fixture
-def one():
-    c = Cluster(n=1)
-    c.wait_ready()
-    yield c
-    c.stop()
+def one(make_cluster):
+    return make_cluster(n=1)
 
 
-def test_a_poisoned_id_on_the_events_channel_does_not_wedge_publishing():
-    c = Cluster(n=2)
-    try:
-        c.wait_ready()
-        streams = [s.subscribe("p", headers=auth(f"u{i}")) for i, s in enumerate(c.servers)]
-        body = json.dumps({"type": "poison", "topics": ["p"], "users": [], "data": "x",
-                           "ts": now_ms()})
-        for bad in POISON_IDS:
-            bad = bad or f"{now_ms() + 86_400_000}-0"
-            assert c.redis.cli("PUBLISH", PREFIX + "events:p", f"{bad} {body}") == "2"
-        # Every instance has seen every bad message before the first publish below.
-        for s in c.servers:
-            wait_until(lambda: s.metric("ssecast_redis_ids_refused_total") >= len(POISON_IDS),
-                       timeout=5, what="poisoned ids counted")
-        ids = []
-        for i, s in enumerate(c.servers):
-            r = s.publish({"topic": "p", "type": "real", "data": i})
-            assert r.status_code == 200, r.text
-            ids.append(r.json()["id"])
-            assert abs(id_ms(ids[-1]) - now_ms()) < 60_000, ids[-1]  # the floor stayed sane
-        for st in streams:
-            got = st.events(2)
-            assert [(e["event"], e["id"]) for e in got] == [("real", ids[0]), ("real", ids[1])]
-            assert_no_more_events(st)
-            st.close()
-        for s in c.servers:
-            assert ready(s) == 200
-            assert "ignoring an event id from a topic channel" in s.logs()
-    finally:
-        c.stop()
+def test_a_poisoned_id_on_the_events_channel_does_not_wedge_publishing(make_cluster):
+    c = make_cluster(n=2)
+    streams = [s.subscribe("p", headers=auth(f"u{i}")) for i, s in enumerate(c.servers)]
+    body = json.dumps({"type": "poison", "topics": ["p"], "users": [], "data": "x",
+                       "ts": now_ms()})
+    for bad in POISON_IDS:
+        bad = bad or f"{now_ms() + 86_400_000}-0"
+        assert c.redis.cli("PUBLISH", PREFIX + "events:p", f"{bad} {body}") == "2"
+    # Every instance has seen every bad message before the first publish below.
+    for s in c.servers:
+        wait_until(lambda: s.metric("ssecast_redis_ids_refused_total") >= len(POISON_IDS),
+                   timeout=5, what="poisoned ids counted")
+    ids = []
+    for i, s in enumerate(c.servers):
+        r = s.publish({"topic": "p", "type": "real", "data": i})
+        assert r.status_code == 200, r.text
+        ids.append(r.json()["id"])
+        assert abs(id_ms(ids[-1]) - now_ms()) < 60_000, ids[-1]  # the floor stayed sane
+    for st in streams:
+        got = st.events(2)
+        assert [(e["event"], e["id"]) for e in got] == [("real", ids[0]), ("real", ids[1])]
+        assert_no_more_events(st)
+        st.close()
+    for s in c.servers:
+        assert ready(s) == 200
+        assert "ignoring an event id from a topic channel" in s.logs()
 
 
 def test_a_poisoned_last_id_key_is_ignored_and_overwritten(one):
