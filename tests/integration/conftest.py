@@ -290,6 +290,33 @@ class SSEStream:
             elif field == "retry":
                 self.retry = int(value)
 
+    def wait_comments(self, n, timeout=10.0):
+        """Reads until `n` comment lines (heartbeats) have been seen in all, failing after
+        timeout seconds. Takes comments, blank lines and `retry:`; any other line (an event)
+        before that fails."""
+        deadline = time.monotonic() + timeout
+        while self.comments < n:
+            while b"\n" in self.buf and self.comments < n:
+                line, rest = self.buf.split(b"\n", 1)
+                if line.startswith(b":"):
+                    self.comments += 1
+                elif line.startswith(b"retry:"):
+                    self.retry = int(line[6:].strip())
+                elif line.strip(b"\r"):
+                    raise AssertionError(f"an event before {n} comments: {self.buf[:200]!r}")
+                self.buf = rest
+            left = deadline - time.monotonic()
+            if self.comments >= n:
+                break
+            if left <= 0:
+                raise AssertionError(f"{self.comments} of {n} comments after {timeout}s")
+            self.sock.settimeout(left)
+            try:
+                self._read_more()
+            except (socket.timeout, TimeoutError):
+                pass
+        return self.comments
+
     def events(self, n, timeout=10.0):
         return [self.next_event(timeout) for _ in range(n)]
 

@@ -21,6 +21,15 @@ def mode(cluster, i) -> str:
     return cluster.monitor(i)["rateLimit"]["mode"]
 
 
+def wait_seen(cluster, i, user, n):
+    """Waits (≤ 5 s) until instance i's global registry view, the one its per-user limit
+    reads (refreshed every second), counts n streams of `user`."""
+    def seen():
+        per_user = {u["userId"]: u["connections"] for u in cluster.monitor(i)["perUser"]}
+        return per_user.get(user, 0) == n
+    wait_until(seen, timeout=5, interval=0.1, what=f"instance {i} sees {n} streams of {user}")
+
+
 def publish_round_robin(cluster, n, topic="rl"):
     """n publishes with one publish key (one identity), instance i % 3 for request i."""
     return [cluster.servers[i % len(cluster.servers)].publish({"topic": topic, "data": i})
@@ -130,7 +139,7 @@ def test_max_connections_per_user_is_global(make_cluster):
         a, b, victim = c.servers
         streams += [a.subscribe("m", headers=auth("max")), b.subscribe("m", headers=auth("max"))]
         assert [s.status for s in streams] == [200, 200]
-        time.sleep(1.2)  # the registry flushed and every instance refreshed its view
+        wait_seen(c, 2, "max", 2)  # the registry flushed and the victim refreshed its view
         third = victim.subscribe("m", headers=auth("max"))
         assert third.status == 429
         assert third.body()["error"] == "too_many_connections"
@@ -153,7 +162,7 @@ def test_max_connections_per_user_is_global(make_cluster):
 
         # The freed slot is seen by the other instances once the registry synced.
         streams.append(wait_until(reopen(victim), timeout=5, interval=0.2, what="free slot"))
-        time.sleep(1.2)
+        wait_seen(c, 0, "max", 2)  # b's and the victim's
         extra = a.subscribe("m", headers=auth("max"))
         assert extra.status == 429
         extra.close()
@@ -165,7 +174,7 @@ def test_max_connections_per_user_is_global(make_cluster):
                                   what="slot freed by cleanup of the dead instance"))
         assert time.monotonic() - killed_at <= 2 * ttl
         # And the limit holds again: max has 2 (one on a, one on b).
-        time.sleep(1.2)
+        wait_seen(c, 1, "max", 2)
         again = b.subscribe("m", headers=auth("max"))
         assert again.status == 429
         again.close()
