@@ -135,20 +135,25 @@ def test_a_stream_that_cannot_take_events_is_not_ready_and_loses_no_ingest_item(
     assert r.cli("LLEN", PREFIX + "ingest:processing:i0") == "0"
 
 
+# Bodies POST /publish refuses; the ingest list must refuse each of them too (the issue #12
+# drift: control characters in `type`, unknown fields, `id`, the events-per-body cap).
+REFUSED_BODIES = [
+    '{"topic":"ing","type":"a\\u001b[31m","data":1}',  # ESC
+    '{"topic":"ing","type":"a\\u0085b","data":1}',  # C1
+    '{"topic":"ing","type":"a\\u007f","data":1}',  # DEL
+    '{"topic":"ing","data":1,"extra":2}',  # unknown field
+    '{"topic":"ing","id":"99999999999999-0","data":1}',  # an id
+    json.dumps([{"topic": "ing", "data": i} for i in range(1001)]),  # over 1000 events
+    json.dumps({"topic": "ing", "data": "x" * 70_000}),  # over max_event_bytes
+    '{"topic":"ing","data":1e400}',  # not JSON once it is Infinity
+    '{"topic":"ing","data":123456789012345678901234567890}',  # loses digits
+]
+
+
 def test_the_ingest_list_refuses_what_post_publish_refuses(one):
     s, r = one.servers[0], one.redis
     sub = s.subscribe("ing", headers=auth("ing"))
-    bad = [
-        '{"topic":"ing","type":"a\\u001b[31m","data":1}',  # ESC
-        '{"topic":"ing","type":"a\\u0085b","data":1}',  # C1
-        '{"topic":"ing","type":"a\\u007f","data":1}',  # DEL
-        '{"topic":"ing","data":1,"extra":2}',  # unknown field
-        '{"topic":"ing","id":"99999999999999-0","data":1}',  # an id
-        json.dumps([{"topic": "ing", "data": i} for i in range(1001)]),  # over 1000 events
-        json.dumps({"topic": "ing", "data": "x" * 70_000}),  # over max_event_bytes
-        '{"topic":"ing","data":1e400}',  # not JSON once it is Infinity
-        '{"topic":"ing","data":123456789012345678901234567890}',  # loses digits
-    ]
+    bad = list(REFUSED_BODIES)
     for body in bad:  # the same validator on both paths
         assert s.publish(None, raw=body).status_code in (400, 413), body[:60]
     r.cli("RPUSH", PREFIX + "ingest", *bad[:5])
@@ -166,3 +171,21 @@ def test_the_ingest_list_refuses_what_post_publish_refuses(one):
     assert r.cli("LLEN", PREFIX + "ingest:processing:i0") == "0"
     assert r.cli("XLEN", PREFIX + "topic:ing") == "1"  # only "good" was stored
     print(f"ten refused items incl. 50k events, then one good: {elapsed * 1000:.0f} ms")
+
+
+def test_http_and_ingest_refuse_the_same_bodies_for_the_same_reasons(one):
+    """The same bodies through POST /publish and RPUSH <prefix>ingest: the reason the HTTP
+    answer gives (error code and message) is the reason the ingest consumer logs."""
+    s, r = one.servers[0], one.redis
+    reasons = []
+    for body in REFUSED_BODIES:
+        answer = s.publish(None, raw=body)
+        assert answer.status_code in (400, 413), body[:60]
+        reasons.append((answer.json()["error"], answer.json()["message"]))
+    resp(r.port, "RPUSH", PREFIX + "ingest", *REFUSED_BODIES)
+    wait_until(lambda: s.metric("ssecast_ingest_refused_total") == len(REFUSED_BODIES),
+               timeout=10, what="every ingest item refused")
+    logs = s.logs()
+    for body, (error, message) in zip(REFUSED_BODIES, reasons):
+        assert f"({error}: {message})" in logs, (body[:60], error, message)
+    assert r.cli("XLEN", PREFIX + "topic:ing") == "0"
