@@ -6,7 +6,6 @@
 import base64
 import json
 import subprocess
-import threading
 import time
 
 import jwt
