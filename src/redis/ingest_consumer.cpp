@@ -19,6 +19,12 @@ constexpr auto kRetryAfter = 500ms; // after a failed publish
 constexpr int kRecoverBatch = 100;  // processing-list items re-published per round
 } // namespace
 
+std::optional<publish::Refusal>
+check_ingest_item(std::string_view item, const publish::Limits& limits, publish::Body& out) {
+    // SPEC: the ingest list takes exactly what POST /publish takes (one validator).
+    return publish::parse_body(item, limits, out);
+}
+
 IngestConsumer::IngestConsumer(boost::asio::io_context& ioc, const Keys& keys,
                                publish::Limits limits, metrics::Metrics& metrics,
                                std::shared_ptr<Connection> conn,
@@ -108,8 +114,7 @@ void IngestConsumer::handle(std::uint64_t gen, std::deque<std::string> items) {
     std::string item = std::move(items.front());
     items.pop_front();
     publish::Body body;
-    if (auto refused = publish::parse_body(item, limits_, body)) {
-        // SPEC: the ingest list takes exactly what POST /publish takes (one validator).
+    if (auto refused = check_ingest_item(item, limits_, body)) {
         metrics_.global().ingest_refused.fetch_add(1, std::memory_order_relaxed);
         spdlog::warn("redis ingest: dropping an item from {} ({}: {}): {}", keys_.ingest,
                      to_string(refused->code), log_excerpt(refused->message, 300),

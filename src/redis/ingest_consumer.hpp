@@ -14,9 +14,19 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace ssecast::redis {
+
+/// The check every ingest item passes before it is published: the POST /publish body rules
+/// (publish::parse_body with the same `limits`; SPEC: the ingest list takes what POST
+/// /publish takes). No permission check: whoever can write the list is a trusted publisher,
+/// like a publish key. Returns nullopt with `out` filled, or the Refusal (code and message
+/// exactly as HTTP answers them) that IngestConsumer logs and counts. No I/O, thread-safe.
+std::optional<publish::Refusal>
+check_ingest_item(std::string_view item, const publish::Limits& limits, publish::Body& out);
 
 /// Exactly once across instances: an item is either in `ingest`, in one instance's
 /// processing list, or published (the script's XADD/PUBLISH and LREM are one step). An item

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: MIT
 // Unit tests of the Redis-free parts of src/redis (the rest is covered by
 // tests/integration/test_redis_*.py against a real redis-server).
+#include "http/publish_request.hpp"
 #include "redis/connection.hpp"
 #include "redis/event_codec.hpp"
 #include "redis/id_check.hpp"
+#include "redis/ingest_consumer.hpp"
 
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 namespace ssecast::redis {
 namespace {
@@ -52,7 +57,67 @@ TEST(EventCodec, StoredEventsFollowThePublishRules) {
     EXPECT_TRUE(decode_stored(R"({"type":"x","topics":["a"],"data":""})"));
 }
 
-// Ingest items go through publish::parse_body: see publish/publish_body_test.cpp.
+// SPEC: the ingest list takes exactly what POST /publish takes. Every body goes through both
+// ways in, http::parse_publish (as a publish key, which may publish anywhere) and
+// check_ingest_item: both must refuse it with the same errc and the same message, or both
+// accept it with the same events. The refusals are the ones the two paths once disagreed on
+// (#12: control characters in `type`, unknown fields, `id`, the events-per-body cap) and one
+// of each other kind. The rules themselves are in publish/publish_body_test.cpp.
+TEST(IngestItem, MatchesPublishBodyRules) {
+    std::string over_cap = "[";
+    for (std::size_t i = 0; i <= publish::kMaxEventsPerBody; ++i) {
+        over_cap += (i == 0 ? "" : ",") + std::string(R"({"topic":"t","data":1})");
+    }
+    over_cap += "]";
+    struct Case {
+        std::string body;
+        bool refused;
+    };
+    const std::vector<Case> cases = {
+        {R"({"topic":"t","type":"a\u001b[31m","data":1})", true}, // ESC
+        {R"({"topic":"t","type":"a\u0085b","data":1})", true},    // C1
+        {R"({"topic":"t","type":"a\u007f","data":1})", true},     // DEL
+        {R"({"topic":"t","type":"a\u0007","data":1})", true},     // BEL
+        {R"({"topic":"t","type":"a\nb","data":1})", true},
+        {R"({"topic":"t","data":1,"extra":2})", true},
+        {R"({"topic":"t","id":"99999999999999-0","data":1})", true},
+        {R"([{"topic":"t","data":1},{"topic":"t","id":"1-0"}])", true},
+        {over_cap, true},
+        {R"({"topic":"t","data":")" + std::string(70'000, 'x') + "\"}", true},
+        {R"({"topic":"t","data":1e400})", true},
+        {R"({"topic":"t","data":123456789012345678901234567890})", true},
+        {R"({"topic":"a b","data":1})", true},
+        {R"({"data":1})", true},
+        {"{not json", true},
+        {"[]", true},
+        {R"({"topic":"t","type":"x","data":{"k":[1,2]},"users":["42"]})", false},
+        {R"([{"topics":["a","b"],"data":"x"},{"topic":"c"}])", false},
+    };
+    const publish::Limits limits{};
+    auth::Identity publish_key;
+    publish_key.publish = std::nullopt; // a publish key: any topic
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.body.substr(0, 80));
+        http::PublishBatch over_http;
+        publish::Body from_ingest;
+        const auto h = http::parse_publish(c.body, limits, publish_key, over_http);
+        const auto i = check_ingest_item(c.body, limits, from_ingest);
+        EXPECT_EQ(h.has_value(), c.refused);
+        ASSERT_EQ(i.has_value(), h.has_value());
+        if (h) {
+            EXPECT_EQ(i->code, h->code);
+            EXPECT_EQ(i->message, h->message);
+            continue;
+        }
+        ASSERT_EQ(from_ingest.drafts.size(), over_http.drafts.size());
+        for (std::size_t k = 0; k < over_http.drafts.size(); ++k) {
+            EXPECT_EQ(from_ingest.drafts[k].type, over_http.drafts[k].type);
+            EXPECT_EQ(from_ingest.drafts[k].topics, over_http.drafts[k].topics);
+            EXPECT_EQ(from_ingest.drafts[k].users, over_http.drafts[k].users);
+            EXPECT_EQ(from_ingest.drafts[k].data, over_http.drafts[k].data);
+        }
+    }
+}
 
 constexpr std::uint64_t kNow = 1'800'000'000'000;
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -76,6 +77,31 @@ def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+class CheckedThread(threading.Thread):
+    """A daemon thread whose failure fails the test: an exception raised by target (a failed
+    assert included) is kept, and join() raises it in the test's thread. join() also fails
+    when the thread is still running after `timeout`."""
+
+    def __init__(self, target, *args):
+        super().__init__(daemon=True)
+        self._fn, self._fn_args = target, args
+        self.error = None
+
+    def run(self):
+        try:
+            self._fn(*self._fn_args)
+        except BaseException as e:  # reported by join()
+            self.error = e
+
+    def join(self, timeout=30.0):
+        super().join(timeout)
+        if self.is_alive():
+            raise AssertionError(f"thread {self._fn.__name__} still running after {timeout}s")
+        if self.error is not None:
+            raise AssertionError(f"thread {self._fn.__name__} failed: {self.error!r}") \
+                from self.error
+
+
 class Server:
     """One ssecast process. env entries override SSECAST_* settings."""
 
@@ -105,7 +131,11 @@ class Server:
             [ssecast_bin(), "serve", "--listen", f"{self.host}:{self.port}", *self.args],
             env=env, stdout=self.log, stderr=subprocess.STDOUT)
         if wait_ready:
-            wait_until(self._healthy, timeout=20, what=f"ssecast on {self.url}")
+            try:
+                wait_until(self._healthy, timeout=20, what=f"ssecast on {self.url}")
+            except BaseException:
+                self.stop(sig=signal.SIGKILL)  # never healthy: do not leave it running
+                raise
         return self
 
     def _healthy(self):
@@ -260,6 +290,33 @@ class SSEStream:
             elif field == "retry":
                 self.retry = int(value)
 
+    def wait_comments(self, n, timeout=10.0):
+        """Reads until `n` comment lines (heartbeats) have been seen in all, failing after
+        timeout seconds. Takes comments, blank lines and `retry:`; any other line (an event)
+        before that fails."""
+        deadline = time.monotonic() + timeout
+        while self.comments < n:
+            while b"\n" in self.buf and self.comments < n:
+                line, rest = self.buf.split(b"\n", 1)
+                if line.startswith(b":"):
+                    self.comments += 1
+                elif line.startswith(b"retry:"):
+                    self.retry = int(line[6:].strip())
+                elif line.strip(b"\r"):
+                    raise AssertionError(f"an event before {n} comments: {self.buf[:200]!r}")
+                self.buf = rest
+            left = deadline - time.monotonic()
+            if self.comments >= n:
+                break
+            if left <= 0:
+                raise AssertionError(f"{self.comments} of {n} comments after {timeout}s")
+            self.sock.settimeout(left)
+            try:
+                self._read_more()
+            except (socket.timeout, TimeoutError):
+                pass
+        return self.comments
+
     def events(self, n, timeout=10.0):
         return [self.next_event(timeout) for _ in range(n)]
 
@@ -296,7 +353,11 @@ class RedisServer:
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(self.ping, timeout=10, what="redis-server")
+        try:
+            wait_until(self.ping, timeout=10, what="redis-server")
+        except BaseException:
+            self.stop()  # never answered: do not leave it running
+            raise
         return self
 
     def ping(self):
@@ -316,7 +377,57 @@ class RedisServer:
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(timeout=10)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # e.g. SIGSTOPped by a test
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+class Cluster:
+    """One redis-server and `n` ssecast instances (ids i0, i1, ...) sharing it. A cluster
+    that fails to start stops what did start before the error propagates."""
+
+    def __init__(self, n=3, env=None):
+        self.env = dict(env or {})
+        self.servers = []
+        self.redis = RedisServer().start()
+        try:
+            for i in range(n):
+                self.servers.append(self.make(i))
+        except BaseException:
+            for s in self.servers:
+                s.stop()
+            self.redis.stop()
+            raise
+
+    def make(self, i):
+        env = {"SSECAST_REDIS_URL": self.redis.url, "SSECAST_REDIS_INSTANCE_ID": f"i{i}",
+               "SSECAST_SSE_HEARTBEAT_SECONDS": "1", "SSECAST_HTTP_THREADS": "2"}
+        env.update(self.env)
+        return Server(env=env).start()
+
+    def wait_ready(self, timeout=15):
+        for s in self.servers:
+            wait_until(lambda: requests.get(s.url + "/readyz", timeout=1).status_code == 200,
+                       timeout=timeout, what=f"{s.url} ready")
+
+    def monitor(self, i=0):
+        r = self.servers[i].admin()
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def stop(self):
+        """Stops everything (again is harmless); fails when an instance that served exited
+        uncleanly."""
+        failures = []
+        for s in self.servers:
+            try:
+                s.stop_clean()
+            except AssertionError as e:
+                failures.append(str(e))
+        self.redis.stop()
+        assert not failures, "\n".join(failures)
 
 
 @pytest.fixture
@@ -350,3 +461,39 @@ def redis_server():
     r = RedisServer().start()
     yield r
     r.stop()
+
+
+@pytest.fixture
+def make_cluster():
+    """make_cluster(n=3, env=None, ready=True): a started Cluster (waited /readyz unless
+    ready=False). Every cluster made is stopped at teardown, and the test fails when an
+    instance that served exited non-zero."""
+    made = []
+
+    def factory(n=3, env=None, ready=True):
+        c = Cluster(n=n, env=env)
+        made.append(c)
+        if ready:
+            c.wait_ready()
+        return c
+
+    yield factory
+    failures = []
+    for c in made:
+        try:
+            c.stop()
+        except AssertionError as e:
+            failures.append(str(e))
+    assert not failures, "\n".join(failures)
+
+
+@pytest.fixture
+def cluster(make_cluster):
+    """Three instances on one Redis, ready."""
+    return make_cluster()
+
+
+@pytest.fixture
+def pair(make_cluster):
+    """Two instances on one Redis, ready."""
+    return make_cluster(n=2)

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from conftest import ADMIN_TOKEN, make_token, wait_until
-from test_redis_support import assert_no_more_events, pair  # noqa: F401 (fixture)
+from redis_support import assert_no_more_events
 
 
 def disconnect(srv, body, token=ADMIN_TOKEN):

@@ -6,7 +6,6 @@
 import base64
 import json
 import subprocess
-import threading
 import time
 
 import jwt
@@ -14,7 +13,7 @@ import pytest
 import requests
 
 from auth_support import JwksServer, Key, make_tls_files
-from conftest import JWT_SECRET, make_token, ssecast_bin, wait_until
+from conftest import CheckedThread, JWT_SECRET, make_token, ssecast_bin, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +183,7 @@ def test_a_slow_jwks_endpoint_blocks_no_event_loop(make_server, keys, jwks):
         done["status"] = status(srv, Key("RS256", "rotated").token())
         done["at"] = time.monotonic()
 
-    t = threading.Thread(target=slow_subscribe)
+    t = CheckedThread(slow_subscribe)
     t.start()
     wait_until(lambda: jwks.count() >= 2, timeout=5, what="the refetch to start")
     # One shard only: while its subscribe waits for the JWKS, it still serves others.

@@ -18,7 +18,7 @@ import time
 import requests
 
 from conftest import PUBLISH_KEY, RedisServer, wait_until
-from test_redis_support import Cluster, token
+from redis_support import token
 
 TOPIC = "chaos"
 CLIENTS = 6
@@ -191,13 +191,12 @@ def all_ready(cluster):
     return all(ready(s) for s in cluster.servers)
 
 
-def test_chaos_kill_instances_and_restart_redis_loses_nothing():
+def test_chaos_kill_instances_and_restart_redis_loses_nothing(make_cluster):
     t0 = time.monotonic()
-    cluster = Cluster(3)
+    cluster = make_cluster(3)
     pub = None
     subs = []
     try:
-        cluster.wait_ready()
         servers = cluster.servers
         subs = [Subscriber(n, servers) for n in range(CLIENTS)]
         for s in subs:
@@ -342,4 +341,3 @@ def test_chaos_kill_instances_and_restart_redis_loses_nothing():
         for s in subs:
             s.stop_flag.set()
             s.disconnect()
-        cluster.stop()

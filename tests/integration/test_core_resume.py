@@ -3,7 +3,7 @@
 import threading
 import time
 
-from conftest import SSEStream
+from conftest import CheckedThread
 
 
 def test_resume_by_header_and_query(server):
@@ -75,7 +75,7 @@ def test_reconnect_seam_under_continuous_publishing(server):
             published.append(r.json()["id"])
             i += 1
 
-    t = threading.Thread(target=publisher)
+    t = CheckedThread(publisher)  # a failed publish fails the test at join()
     seen = []
     s = server.subscribe("seq")
     t.start()

@@ -112,7 +112,7 @@ def test_anonymous_refused_when_disabled(make_server):
 def test_heartbeat_comments(make_server):
     srv = make_server(env={"SSECAST_SSE_HEARTBEAT_SECONDS": "1"}).start()
     s = srv.subscribe("t")
-    time.sleep(2.5)
+    s.wait_comments(2, timeout=5)  # heartbeat every 1 s
     srv.publish({"topic": "t", "data": "x"})
     s.next_event()
     assert s.comments >= 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import make_token, SSEStream, wait_until
+from conftest import CheckedThread, make_token, SSEStream, wait_until
 
 LIMITS = "sse:user_or_ip:3/60,publish:user_or_ip:5/60"
 
@@ -213,7 +213,7 @@ def test_max_connections_per_user_under_concurrent_opens(make_server):
         with lock:
             results.append(st)
 
-    threads = [threading.Thread(target=opener) for _ in range(16)]
+    threads = [CheckedThread(opener) for _ in range(16)]
     for t in threads:
         t.start()
     for t in threads:

@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from conftest import Server
-from test_redis_support import Cluster, auth
+from redis_support import auth
 
 RULES = "publish:user_or_ip:4/60,sse:user_or_ip:2/60"
 
@@ -15,9 +14,8 @@ RULES = "publish:user_or_ip:4/60,sse:user_or_ip:2/60"
 class Backend:
     """The servers of one mode; requests go round-robin over them."""
 
-    def __init__(self, servers, stop):
+    def __init__(self, servers):
         self.servers = servers
-        self._stop = stop
         self._next = 0
 
     def pick(self):
@@ -27,16 +25,10 @@ class Backend:
 
 
 @pytest.fixture(params=["memory", "redis"])
-def backend(request):
+def backend(request, make_server, make_cluster):
     if request.param == "memory":
-        s = Server(env={"SSECAST_RATE_LIMIT": RULES}).start()
-        b = Backend([s], lambda: s.stop())
-    else:
-        c = Cluster(env={"SSECAST_RATE_LIMIT": RULES})
-        c.wait_ready()
-        b = Backend(c.servers, c.stop)
-    yield b
-    b._stop()
+        return Backend([make_server(env={"SSECAST_RATE_LIMIT": RULES}).start()])
+    return Backend(make_cluster(env={"SSECAST_RATE_LIMIT": RULES}).servers)
 
 
 def test_exactly_limit_accepted_then_429_with_headers(backend):

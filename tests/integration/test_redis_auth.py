@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from conftest import RUN_DIR, ROOT, RedisServer, Server, ssecast_bin, wait_until
-from test_redis_support import PREFIX, assert_no_more_events, auth
+from redis_support import PREFIX, assert_no_more_events, auth
 
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(8)
 

@@ -8,8 +8,7 @@ import pytest
 import requests
 
 from conftest import wait_until
-from test_redis_support import (PREFIX, Cluster, assert_no_more_events, auth, cluster,  # noqa: F401
-                                token)
+from redis_support import PREFIX, assert_no_more_events, auth, token
 
 
 def test_anonymous_subscribe_is_refused_in_redis_mode(cluster):
@@ -61,28 +60,24 @@ def test_resume_on_another_instance_gets_exactly_the_missed_events(cluster):
     second.close()
 
 
-def test_history_lost_when_the_id_is_older_than_the_stream_keeps():
-    c = Cluster(env={"SSECAST_HISTORY_MAX_EVENTS": "5"})
-    try:
-        c.wait_ready()
-        a, b, _ = c.servers
-        old = a.publish({"topic": "h", "data": "old"}).json()["id"]
-        kept = [a.publish({"topic": "h", "data": i}).json()["id"] for i in range(10)][-5:]
-        assert int(c.redis.cli("XLEN", PREFIX + "topic:h")) == 5
-        s = b.subscribe("h", headers={**auth("bob"), "Last-Event-ID": old})
-        lost = s.next_event()
-        assert lost["event"] == "ssecast.history-lost"
-        assert json.loads(lost["data"]) == {"lastEventId": old}
-        assert [e["id"] for e in s.events(5)] == kept
-        assert_no_more_events(s)
-        s.close()
-        # An id still covered by the stream resumes without the marker.
-        s = b.subscribe("h", headers={**auth("bob"), "Last-Event-ID": kept[2]})
-        assert [e["id"] for e in s.events(2)] == kept[3:]
-        assert_no_more_events(s)
-        s.close()
-    finally:
-        c.stop()
+def test_history_lost_when_the_id_is_older_than_the_stream_keeps(make_cluster):
+    c = make_cluster(env={"SSECAST_HISTORY_MAX_EVENTS": "5"})
+    a, b, _ = c.servers
+    old = a.publish({"topic": "h", "data": "old"}).json()["id"]
+    kept = [a.publish({"topic": "h", "data": i}).json()["id"] for i in range(10)][-5:]
+    assert int(c.redis.cli("XLEN", PREFIX + "topic:h")) == 5
+    s = b.subscribe("h", headers={**auth("bob"), "Last-Event-ID": old})
+    lost = s.next_event()
+    assert lost["event"] == "ssecast.history-lost"
+    assert json.loads(lost["data"]) == {"lastEventId": old}
+    assert [e["id"] for e in s.events(5)] == kept
+    assert_no_more_events(s)
+    s.close()
+    # An id still covered by the stream resumes without the marker.
+    s = b.subscribe("h", headers={**auth("bob"), "Last-Event-ID": kept[2]})
+    assert [e["id"] for e in s.events(2)] == kept[3:]
+    assert_no_more_events(s)
+    s.close()
 
 
 def test_publishing_through_redis_reaches_every_subscriber_exactly_once(cluster):
@@ -120,28 +115,24 @@ def test_many_ingest_items_are_published_once_each(cluster):
     s.close()
 
 
-def test_age_trim_is_exact_and_skipped_while_nothing_is_old():
+def test_age_trim_is_exact_and_skipped_while_nothing_is_old(make_cluster):
     """history.max_age_seconds in redis mode: events older than the age leave the stream on
     the next publish, and replay knows exactly which (history-lost from before the trimmed
     ones, none from the last trimmed one). While nothing is old enough, publish.lua does not
     search the stream for expired entries (issue #13: that search cost a walk per publish)."""
-    c = Cluster(n=1, env={"SSECAST_HISTORY_MAX_AGE_SECONDS": "1"})
-    try:
-        c.wait_ready()
-        srv = c.servers[0]
-        a = srv.publish({"topic": "age", "data": "a"}).json()["id"]
-        b = srv.publish({"topic": "age", "data": "b"}).json()["id"]
-        c.redis.cli("CONFIG", "RESETSTAT")
-        srv.publish({"topic": "age", "data": "fresh"})  # nothing is old yet
-        stats = c.redis.cli("INFO", "commandstats")
-        assert "cmdstat_xrevrange" not in stats, stats
-        time.sleep(1.3)
-        d = srv.publish({"topic": "age", "data": "d"}).json()["id"]
-        assert int(c.redis.cli("XLEN", PREFIX + "topic:age")) == 1
-        s = srv.subscribe("age", headers={**auth("bob"), "Last-Event-ID": a})
-        lost = s.next_event()
-        assert lost["event"] == "ssecast.history-lost"  # b and "fresh" were trimmed after a
-        assert s.next_event()["id"] == d
-        s.close()
-    finally:
-        c.stop()
+    c = make_cluster(n=1, env={"SSECAST_HISTORY_MAX_AGE_SECONDS": "1"})
+    srv = c.servers[0]
+    a = srv.publish({"topic": "age", "data": "a"}).json()["id"]
+    b = srv.publish({"topic": "age", "data": "b"}).json()["id"]
+    c.redis.cli("CONFIG", "RESETSTAT")
+    srv.publish({"topic": "age", "data": "fresh"})  # nothing is old yet
+    stats = c.redis.cli("INFO", "commandstats")
+    assert "cmdstat_xrevrange" not in stats, stats
+    time.sleep(1.3)
+    d = srv.publish({"topic": "age", "data": "d"}).json()["id"]
+    assert int(c.redis.cli("XLEN", PREFIX + "topic:age")) == 1
+    s = srv.subscribe("age", headers={**auth("bob"), "Last-Event-ID": a})
+    lost = s.next_event()
+    assert lost["event"] == "ssecast.history-lost"  # b and "fresh" were trimmed after a
+    assert s.next_event()["id"] == d
+    s.close()

@@ -10,7 +10,7 @@ import requests
 
 from conftest import ADMIN_TOKEN, SSEStream, wait_until
 from test_monitor import check_schema
-from test_redis_support import auth, cluster  # noqa: F401
+from redis_support import auth
 
 # user → instance index per stream: alice 2 (i0, i2), bob 1 (i1), carol 3 (i2), dan 1 (i0)
 LAYOUT = [("alice", 0), ("alice", 2), ("bob", 1), ("carol", 2), ("carol", 2), ("carol", 2),

@@ -7,7 +7,7 @@ import time
 import requests
 
 from conftest import RedisServer, wait_until
-from test_redis_support import assert_no_more_events, auth, cluster  # noqa: F401
+from redis_support import assert_no_more_events, auth
 
 
 def test_redis_outage_and_recovery(cluster):

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from conftest import wait_until
-from test_redis_support import Cluster, PREFIX, assert_no_more_events, auth
+from redis_support import PREFIX, assert_no_more_events, auth
 
 POISON_IDS = [
     "18446744073709551615-18446744073709551615",  # the probe's repro
@@ -49,43 +49,36 @@ def ready(server):
 
 
 @pytest.fixture
-def one():
-    c = Cluster(n=1)
-    c.wait_ready()
-    yield c
-    c.stop()
+def one(make_cluster):
+    return make_cluster(n=1)
 
 
-def test_a_poisoned_id_on_the_events_channel_does_not_wedge_publishing():
-    c = Cluster(n=2)
-    try:
-        c.wait_ready()
-        streams = [s.subscribe("p", headers=auth(f"u{i}")) for i, s in enumerate(c.servers)]
-        body = json.dumps({"type": "poison", "topics": ["p"], "users": [], "data": "x",
-                           "ts": now_ms()})
-        for bad in POISON_IDS:
-            bad = bad or f"{now_ms() + 86_400_000}-0"
-            assert c.redis.cli("PUBLISH", PREFIX + "events:p", f"{bad} {body}") == "2"
-        # Every instance has seen every bad message before the first publish below.
-        for s in c.servers:
-            wait_until(lambda: s.metric("ssecast_redis_ids_refused_total") >= len(POISON_IDS),
-                       timeout=5, what="poisoned ids counted")
-        ids = []
-        for i, s in enumerate(c.servers):
-            r = s.publish({"topic": "p", "type": "real", "data": i})
-            assert r.status_code == 200, r.text
-            ids.append(r.json()["id"])
-            assert abs(id_ms(ids[-1]) - now_ms()) < 60_000, ids[-1]  # the floor stayed sane
-        for st in streams:
-            got = st.events(2)
-            assert [(e["event"], e["id"]) for e in got] == [("real", ids[0]), ("real", ids[1])]
-            assert_no_more_events(st)
-            st.close()
-        for s in c.servers:
-            assert ready(s) == 200
-            assert "ignoring an event id from a topic channel" in s.logs()
-    finally:
-        c.stop()
+def test_a_poisoned_id_on_the_events_channel_does_not_wedge_publishing(make_cluster):
+    c = make_cluster(n=2)
+    streams = [s.subscribe("p", headers=auth(f"u{i}")) for i, s in enumerate(c.servers)]
+    body = json.dumps({"type": "poison", "topics": ["p"], "users": [], "data": "x",
+                       "ts": now_ms()})
+    for bad in POISON_IDS:
+        bad = bad or f"{now_ms() + 86_400_000}-0"
+        assert c.redis.cli("PUBLISH", PREFIX + "events:p", f"{bad} {body}") == "2"
+    # Every instance has seen every bad message before the first publish below.
+    for s in c.servers:
+        wait_until(lambda: s.metric("ssecast_redis_ids_refused_total") >= len(POISON_IDS),
+                   timeout=5, what="poisoned ids counted")
+    ids = []
+    for i, s in enumerate(c.servers):
+        r = s.publish({"topic": "p", "type": "real", "data": i})
+        assert r.status_code == 200, r.text
+        ids.append(r.json()["id"])
+        assert abs(id_ms(ids[-1]) - now_ms()) < 60_000, ids[-1]  # the floor stayed sane
+    for st in streams:
+        got = st.events(2)
+        assert [(e["event"], e["id"]) for e in got] == [("real", ids[0]), ("real", ids[1])]
+        assert_no_more_events(st)
+        st.close()
+    for s in c.servers:
+        assert ready(s) == 200
+        assert "ignoring an event id from a topic channel" in s.logs()
 
 
 def test_a_poisoned_last_id_key_is_ignored_and_overwritten(one):
@@ -142,20 +135,25 @@ def test_a_stream_that_cannot_take_events_is_not_ready_and_loses_no_ingest_item(
     assert r.cli("LLEN", PREFIX + "ingest:processing:i0") == "0"
 
 
+# Bodies POST /publish refuses; the ingest list must refuse each of them too (the issue #12
+# drift: control characters in `type`, unknown fields, `id`, the events-per-body cap).
+REFUSED_BODIES = [
+    '{"topic":"ing","type":"a\\u001b[31m","data":1}',  # ESC
+    '{"topic":"ing","type":"a\\u0085b","data":1}',  # C1
+    '{"topic":"ing","type":"a\\u007f","data":1}',  # DEL
+    '{"topic":"ing","data":1,"extra":2}',  # unknown field
+    '{"topic":"ing","id":"99999999999999-0","data":1}',  # an id
+    json.dumps([{"topic": "ing", "data": i} for i in range(1001)]),  # over 1000 events
+    json.dumps({"topic": "ing", "data": "x" * 70_000}),  # over max_event_bytes
+    '{"topic":"ing","data":1e400}',  # not JSON once it is Infinity
+    '{"topic":"ing","data":123456789012345678901234567890}',  # loses digits
+]
+
+
 def test_the_ingest_list_refuses_what_post_publish_refuses(one):
     s, r = one.servers[0], one.redis
     sub = s.subscribe("ing", headers=auth("ing"))
-    bad = [
-        '{"topic":"ing","type":"a\\u001b[31m","data":1}',  # ESC
-        '{"topic":"ing","type":"a\\u0085b","data":1}',  # C1
-        '{"topic":"ing","type":"a\\u007f","data":1}',  # DEL
-        '{"topic":"ing","data":1,"extra":2}',  # unknown field
-        '{"topic":"ing","id":"99999999999999-0","data":1}',  # an id
-        json.dumps([{"topic": "ing", "data": i} for i in range(1001)]),  # over 1000 events
-        json.dumps({"topic": "ing", "data": "x" * 70_000}),  # over max_event_bytes
-        '{"topic":"ing","data":1e400}',  # not JSON once it is Infinity
-        '{"topic":"ing","data":123456789012345678901234567890}',  # loses digits
-    ]
+    bad = list(REFUSED_BODIES)
     for body in bad:  # the same validator on both paths
         assert s.publish(None, raw=body).status_code in (400, 413), body[:60]
     r.cli("RPUSH", PREFIX + "ingest", *bad[:5])
@@ -173,3 +171,21 @@ def test_the_ingest_list_refuses_what_post_publish_refuses(one):
     assert r.cli("LLEN", PREFIX + "ingest:processing:i0") == "0"
     assert r.cli("XLEN", PREFIX + "topic:ing") == "1"  # only "good" was stored
     print(f"ten refused items incl. 50k events, then one good: {elapsed * 1000:.0f} ms")
+
+
+def test_http_and_ingest_refuse_the_same_bodies_for_the_same_reasons(one):
+    """The same bodies through POST /publish and RPUSH <prefix>ingest: the reason the HTTP
+    answer gives (error code and message) is the reason the ingest consumer logs."""
+    s, r = one.servers[0], one.redis
+    reasons = []
+    for body in REFUSED_BODIES:
+        answer = s.publish(None, raw=body)
+        assert answer.status_code in (400, 413), body[:60]
+        reasons.append((answer.json()["error"], answer.json()["message"]))
+    resp(r.port, "RPUSH", PREFIX + "ingest", *REFUSED_BODIES)
+    wait_until(lambda: s.metric("ssecast_ingest_refused_total") == len(REFUSED_BODIES),
+               timeout=10, what="every ingest item refused")
+    logs = s.logs()
+    for body, (error, message) in zip(REFUSED_BODIES, reasons):
+        assert f"({error}: {message})" in logs, (body[:60], error, message)
+    assert r.cli("XLEN", PREFIX + "topic:ing") == "0"

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from conftest import wait_until
-from test_redis_support import PREFIX, Cluster, auth, cluster, token  # noqa: F401
+from redis_support import PREFIX, auth, token
 
 
 def counts(doc):
@@ -99,40 +99,36 @@ def test_global_stats_are_summed_over_instances(cluster):
                what="counts back to zero")
 
 
-def test_kill_9_instance_is_cleaned_up_within_two_ttls():
+def test_kill_9_instance_is_cleaned_up_within_two_ttls(make_cluster):
     ttl = 3
-    c = Cluster(env={"SSECAST_REDIS_HEARTBEAT_SECONDS": "1",
-                     "SSECAST_REDIS_INSTANCE_TTL_SECONDS": str(ttl)})
-    try:
-        c.wait_ready()
-        a, b, victim = c.servers
-        keep = [a.subscribe("k", headers=auth("alice"))]
-        doomed = [victim.subscribe("k", headers=auth("dave")) for _ in range(4)]
-        wait_until(lambda: c.monitor(0)["global"]["connections"] == 5, timeout=5)
-        assert c.redis.cli("HGET", PREFIX + "instance:i2:users", "dave") == "4"
-        wait_until(lambda: hlen(c.redis, 2) == 4, timeout=2)
-        assert {r["user"] for r in records(c.redis, 2).values()} == {"dave"}
-        victim.kill()  # SIGKILL: no deregistration
-        killed_at = time.monotonic()
+    c = make_cluster(env={"SSECAST_REDIS_HEARTBEAT_SECONDS": "1",
+                          "SSECAST_REDIS_INSTANCE_TTL_SECONDS": str(ttl)})
+    a, b, victim = c.servers
+    keep = [a.subscribe("k", headers=auth("alice"))]
+    doomed = [victim.subscribe("k", headers=auth("dave")) for _ in range(4)]
+    wait_until(lambda: c.monitor(0)["global"]["connections"] == 5, timeout=5)
+    assert c.redis.cli("HGET", PREFIX + "instance:i2:users", "dave") == "4"
+    wait_until(lambda: hlen(c.redis, 2) == 4, timeout=2)
+    assert {r["user"] for r in records(c.redis, 2).values()} == {"dave"}
+    victim.kill()  # SIGKILL: no deregistration
+    killed_at = time.monotonic()
 
-        def gone():
-            doc = c.monitor(0)
-            ids = {i["instanceId"] for i in doc["instances"]}
-            return (doc["global"]["connections"] == 1 and ids == {"i0", "i1"}
-                    and c.redis.cli("EXISTS", PREFIX + "instance:i2:users") == "0"
-                    and c.redis.cli("EXISTS", PREFIX + "instance:i2:conns") == "0"
-                    and c.redis.cli("ZSCORE", PREFIX + "instances", "i2") == "")
+    def gone():
+        doc = c.monitor(0)
+        ids = {i["instanceId"] for i in doc["instances"]}
+        return (doc["global"]["connections"] == 1 and ids == {"i0", "i1"}
+                and c.redis.cli("EXISTS", PREFIX + "instance:i2:users") == "0"
+                and c.redis.cli("EXISTS", PREFIX + "instance:i2:conns") == "0"
+                and c.redis.cli("ZSCORE", PREFIX + "instances", "i2") == "")
 
-        wait_until(gone, timeout=2 * ttl + 2, interval=0.1, what="dead instance cleaned")
-        assert time.monotonic() - killed_at <= 2 * ttl
-        logs = a.logs() + b.logs()
-        assert logs.count("instance i2 stopped heartbeating") == 1  # one survivor did it
-        # The other survivor's cached view (≤ 1 s old) catches up too.
-        wait_until(lambda: counts(c.monitor(1)) == {"alice": 1}, timeout=2.5)
-        for s in keep + doomed:
-            s.close()
-    finally:
-        c.stop()
+    wait_until(gone, timeout=2 * ttl + 2, interval=0.1, what="dead instance cleaned")
+    assert time.monotonic() - killed_at <= 2 * ttl
+    logs = a.logs() + b.logs()
+    assert logs.count("instance i2 stopped heartbeating") == 1  # one survivor did it
+    # The other survivor's cached view (≤ 1 s old) catches up too.
+    wait_until(lambda: counts(c.monitor(1)) == {"alice": 1}, timeout=2.5)
+    for s in keep + doomed:
+        s.close()
 
 
 def _storm(server, users, cycles, errors):

@@ -15,7 +15,7 @@ import requests
 
 from conftest import RUN_DIR, RedisServer, Server, free_port, wait_until
 from test_chaos import Publisher, Subscriber, id_key
-from test_redis_support import auth
+from redis_support import auth
 
 MASTER_NAME = "ssecast-master"
 DOWN_AFTER_MS = 1000

@@ -14,7 +14,7 @@ import requests
 
 from conftest import RUN_DIR, Server, free_port, wait_until
 from test_redis_auth import redis_env, ready, status
-from test_redis_support import auth
+from redis_support import auth
 
 
 def openssl(*args, cwd):

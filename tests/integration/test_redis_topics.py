@@ -6,8 +6,8 @@
 import threading
 import time
 
-from conftest import wait_until
-from test_redis_support import PREFIX, Cluster, assert_no_more_events, auth, cluster  # noqa: F401
+from conftest import CheckedThread, wait_until
+from redis_support import PREFIX, assert_no_more_events, auth
 
 
 def numsub(redis, channel):
@@ -15,33 +15,29 @@ def numsub(redis, channel):
     return int(out[1])
 
 
-def test_a_busy_topic_does_not_push_a_quiet_topics_history_out():
-    c = Cluster(n=2, env={"SSECAST_HISTORY_MAX_EVENTS": "20"})
-    try:
-        c.wait_ready()
-        a, b = c.servers
-        before = a.publish({"topic": "other", "data": "start"}).json()["id"]
-        quiet = [a.publish({"topic": "quiet", "data": f"q{i}"}).json()["id"] for i in range(2)]
-        hot = [b.publish({"topic": "hot", "data": f"h{i}"}).json()["id"] for i in range(30)]
-        s = b.subscribe("quiet", headers={**auth("q"), "Last-Event-ID": before})
-        got = s.events(2)
-        assert [(e["id"], e["data"]) for e in got] == [(quiet[0], "q0"), (quiet[1], "q1")]
-        assert_no_more_events(s)
-        s.close()
-        # The busy topic itself lost its oldest ten, and says so, then replays its last 20.
-        h = a.subscribe("hot", headers={**auth("h"), "Last-Event-ID": before})
-        assert h.next_event()["event"] == "ssecast.history-lost"
-        assert [e["id"] for e in h.events(20)] == hot[10:]
-        h.close()
-        assert int(c.redis.cli("XLEN", PREFIX + "topic:hot")) == 20
-        assert int(c.redis.cli("XLEN", PREFIX + "topic:quiet")) == 2
-        # From exactly the newest trimmed id nothing is lost.
-        h = a.subscribe("hot", headers={**auth("h"), "Last-Event-ID": hot[9]})
-        assert [e["id"] for e in h.events(20)] == hot[10:]
-        assert_no_more_events(h)
-        h.close()
-    finally:
-        c.stop()
+def test_a_busy_topic_does_not_push_a_quiet_topics_history_out(make_cluster):
+    c = make_cluster(n=2, env={"SSECAST_HISTORY_MAX_EVENTS": "20"})
+    a, b = c.servers
+    before = a.publish({"topic": "other", "data": "start"}).json()["id"]
+    quiet = [a.publish({"topic": "quiet", "data": f"q{i}"}).json()["id"] for i in range(2)]
+    hot = [b.publish({"topic": "hot", "data": f"h{i}"}).json()["id"] for i in range(30)]
+    s = b.subscribe("quiet", headers={**auth("q"), "Last-Event-ID": before})
+    got = s.events(2)
+    assert [(e["id"], e["data"]) for e in got] == [(quiet[0], "q0"), (quiet[1], "q1")]
+    assert_no_more_events(s)
+    s.close()
+    # The busy topic itself lost its oldest ten, and says so, then replays its last 20.
+    h = a.subscribe("hot", headers={**auth("h"), "Last-Event-ID": before})
+    assert h.next_event()["event"] == "ssecast.history-lost"
+    assert [e["id"] for e in h.events(20)] == hot[10:]
+    h.close()
+    assert int(c.redis.cli("XLEN", PREFIX + "topic:hot")) == 20
+    assert int(c.redis.cli("XLEN", PREFIX + "topic:quiet")) == 2
+    # From exactly the newest trimmed id nothing is lost.
+    h = a.subscribe("hot", headers={**auth("h"), "Last-Event-ID": hot[9]})
+    assert [e["id"] for e in h.events(20)] == hot[10:]
+    assert_no_more_events(h)
+    h.close()
 
 
 def test_prefix_resume_and_an_event_on_two_topics_arrives_once(cluster):
@@ -107,7 +103,7 @@ def test_resumes_on_new_topics_miss_nothing_while_publishing_goes_on(cluster):
                 published.append(r.json()["id"])
                 i += 1
 
-        t = threading.Thread(target=publish)
+        t = CheckedThread(publish)  # a failed publish fails the test at join()
         t.start()
         wait_until(lambda: len(published) >= 20, timeout=10, what="publishing")
         resume_from = published[10]
@@ -122,65 +118,57 @@ def test_resumes_on_new_topics_miss_nothing_while_publishing_goes_on(cluster):
         s.close()
 
 
-def test_history_of_the_single_stream_layout_is_dropped_on_upgrade_never_misread():
-    c = Cluster(n=1)
-    try:
-        c.wait_ready()
-        srv = c.servers[0]
-        srv.stop()
-        r = c.redis
-        # What a version before per-topic history left: one global stream and its keys.
-        now = int(time.time() * 1000)
-        old = [f"{now - 5000 + i}-0" for i in range(3)]
-        r.cli("DEL", PREFIX + "layout", PREFIX + "stream:origin")
-        for i, id_ in enumerate(old):
-            r.cli("XADD", PREFIX + "stream", id_, "e",
-                  f'{{"type":"message","topics":["up"],"users":[],"data":"{i}","ts":{now}}}')
-        r.cli("SET", PREFIX + "stream:last-id", old[-1])
-        r.cli("SET", PREFIX + "stream:origin", old[0])
-        r.cli("SET", PREFIX + "stream:trimmed", "1-0")
-        srv = c.servers[0] = c.make(0)
-        c.wait_ready()
-        assert r.cli("EXISTS", PREFIX + "stream") == "0"
-        assert r.cli("GET", PREFIX + "layout") == "2"
-        assert "layout of a version before per-topic history" in srv.logs()
-        # An id from the old history: its events cannot be read any more, so history-lost.
-        s = srv.subscribe("up", headers={**auth("u"), "Last-Event-ID": old[0]})
-        assert s.next_event()["event"] == "ssecast.history-lost"
-        new = srv.publish({"topic": "up", "data": "new"}).json()["id"]
-        assert s.next_event()["id"] == new
-        s.close()
-        assert tuple(map(int, new.split("-"))) > tuple(map(int, old[-1].split("-")))
-        # A client that had seen everything loses nothing.
-        s = srv.subscribe("up", headers={**auth("u"), "Last-Event-ID": old[-1]})
-        assert s.next_event()["id"] == new
-        assert_no_more_events(s)
-        s.close()
-    finally:
-        c.stop()
+def test_history_of_the_single_stream_layout_is_dropped_on_upgrade_never_misread(make_cluster):
+    c = make_cluster(n=1)
+    srv = c.servers[0]
+    srv.stop()
+    r = c.redis
+    # What a version before per-topic history left: one global stream and its keys.
+    now = int(time.time() * 1000)
+    old = [f"{now - 5000 + i}-0" for i in range(3)]
+    r.cli("DEL", PREFIX + "layout", PREFIX + "stream:origin")
+    for i, id_ in enumerate(old):
+        r.cli("XADD", PREFIX + "stream", id_, "e",
+              f'{{"type":"message","topics":["up"],"users":[],"data":"{i}","ts":{now}}}')
+    r.cli("SET", PREFIX + "stream:last-id", old[-1])
+    r.cli("SET", PREFIX + "stream:origin", old[0])
+    r.cli("SET", PREFIX + "stream:trimmed", "1-0")
+    srv = c.servers[0] = c.make(0)
+    c.wait_ready()
+    assert r.cli("EXISTS", PREFIX + "stream") == "0"
+    assert r.cli("GET", PREFIX + "layout") == "2"
+    assert "layout of a version before per-topic history" in srv.logs()
+    # An id from the old history: its events cannot be read any more, so history-lost.
+    s = srv.subscribe("up", headers={**auth("u"), "Last-Event-ID": old[0]})
+    assert s.next_event()["event"] == "ssecast.history-lost"
+    new = srv.publish({"topic": "up", "data": "new"}).json()["id"]
+    assert s.next_event()["id"] == new
+    s.close()
+    assert tuple(map(int, new.split("-"))) > tuple(map(int, old[-1].split("-")))
+    # A client that had seen everything loses nothing.
+    s = srv.subscribe("up", headers={**auth("u"), "Last-Event-ID": old[-1]})
+    assert s.next_event()["id"] == new
+    assert_no_more_events(s)
+    s.close()
 
 
-def test_max_total_events_evicts_the_oldest_events_of_the_largest_topic_first():
-    c = Cluster(n=2, env={"SSECAST_HISTORY_MAX_EVENTS": "20",
-                          "SSECAST_HISTORY_MAX_TOTAL_EVENTS": "20"})
-    try:
-        c.wait_ready()
-        a, b = c.servers
-        before = a.publish({"topic": "other", "data": "start"}).json()["id"]
-        small = [a.publish({"topic": "small", "data": i}).json()["id"] for i in range(5)]
-        big = [b.publish({"topic": "big", "data": i}).json()["id"] for i in range(20)]
-        sizes = {t: int(c.redis.cli("XLEN", PREFIX + "topic:" + t)) for t in ("small", "big")}
-        # 1 + 5 + 20 = 26 > 20: the six oldest of "big" went, nothing else.
-        assert sizes == {"small": 5, "big": 14}, sizes
-        assert int(c.redis.cli("GET", PREFIX + "history-total")) == sum(sizes.values()) + 1
-        # The small topic lost nothing; the big one lost its oldest and says so.
-        s = b.subscribe("small", headers={**auth("s"), "Last-Event-ID": before})
-        assert [e["id"] for e in s.events(5)] == small
-        assert_no_more_events(s)
-        s.close()
-        g = a.subscribe("big", headers={**auth("g"), "Last-Event-ID": before})
-        assert g.next_event()["event"] == "ssecast.history-lost"
-        assert [e["id"] for e in g.events(sizes["big"])] == big[-sizes["big"]:]
-        g.close()
-    finally:
-        c.stop()
+def test_max_total_events_evicts_the_oldest_events_of_the_largest_topic_first(make_cluster):
+    c = make_cluster(n=2, env={"SSECAST_HISTORY_MAX_EVENTS": "20",
+                               "SSECAST_HISTORY_MAX_TOTAL_EVENTS": "20"})
+    a, b = c.servers
+    before = a.publish({"topic": "other", "data": "start"}).json()["id"]
+    small = [a.publish({"topic": "small", "data": i}).json()["id"] for i in range(5)]
+    big = [b.publish({"topic": "big", "data": i}).json()["id"] for i in range(20)]
+    sizes = {t: int(c.redis.cli("XLEN", PREFIX + "topic:" + t)) for t in ("small", "big")}
+    # 1 + 5 + 20 = 26 > 20: the six oldest of "big" went, nothing else.
+    assert sizes == {"small": 5, "big": 14}, sizes
+    assert int(c.redis.cli("GET", PREFIX + "history-total")) == sum(sizes.values()) + 1
+    # The small topic lost nothing; the big one lost its oldest and says so.
+    s = b.subscribe("small", headers={**auth("s"), "Last-Event-ID": before})
+    assert [e["id"] for e in s.events(5)] == small
+    assert_no_more_events(s)
+    s.close()
+    g = a.subscribe("big", headers={**auth("g"), "Last-Event-ID": before})
+    assert g.next_event()["event"] == "ssecast.history-lost"
+    assert [e["id"] for e in g.events(sizes["big"])] == big[-sizes["big"]:]
+    g.close()

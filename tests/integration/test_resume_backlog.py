@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from conftest import PUBLISH_KEY, SSEStream, wait_until
-from test_redis_support import Cluster, assert_no_more_events, auth
+from redis_support import assert_no_more_events, auth
 
 QUEUE = 64 * 1024
 PAYLOAD = "p" * 900
@@ -78,13 +78,9 @@ def test_memory_resume_behind_ten_queues_of_backlog_gets_everything_then_live(ma
 
 
 @pytest.mark.timeout(120)
-def test_redis_resume_behind_ten_queues_of_backlog_gets_everything_then_live():
-    c = Cluster(n=1, env={"SSECAST_LIMITS_MAX_QUEUE_BYTES": str(QUEUE)})
-    try:
-        c.wait_ready()
-        check_backlog_then_live(c.servers[0], headers=auth("alice"))
-    finally:
-        c.stop()
+def test_redis_resume_behind_ten_queues_of_backlog_gets_everything_then_live(make_cluster):
+    c = make_cluster(n=1, env={"SSECAST_LIMITS_MAX_QUEUE_BYTES": str(QUEUE)})
+    check_backlog_then_live(c.servers[0], headers=auth("alice"))
 
 
 @pytest.mark.timeout(120)
@@ -131,13 +127,9 @@ def test_memory_id_from_the_future_gets_history_lost_then_every_live_event(serve
 
 
 @pytest.mark.timeout(60)  # without the fix heartbeats keep next_event() waiting
-def test_redis_id_from_the_future_gets_history_lost_then_every_live_event():
-    c = Cluster(n=1)
-    try:
-        c.wait_ready()
-        check_future_id(c.servers[0], headers=auth("alice"))
-    finally:
-        c.stop()
+def test_redis_id_from_the_future_gets_history_lost_then_every_live_event(make_cluster):
+    c = make_cluster(n=1)
+    check_future_id(c.servers[0], headers=auth("alice"))
 
 
 def redis_output_bytes(redis):
@@ -146,21 +138,17 @@ def redis_output_bytes(redis):
 
 
 @pytest.mark.timeout(120)
-def test_redis_resume_of_an_unrelated_topic_pulls_little_from_redis():
-    c = Cluster(n=1)
-    try:
-        c.wait_ready()
-        srv = c.servers[0]
-        first = publish_many(srv, "quiet", 1, "q")[0]
-        publish_many(srv, "busy", 2000, "b", payload="z" * 1000)  # ~2 MB of history
-        wanted = publish_many(srv, "quiet", 1, "q", payload="x")[0]
-        before = redis_output_bytes(c.redis)
-        s = srv.subscribe("quiet", headers={"Last-Event-ID": first, **auth("alice")})
-        assert s.next_event()["id"] == wanted
-        assert_no_more_events(s, wait=0.3)
-        pulled = redis_output_bytes(c.redis) - before
-        s.close()
-        # The whole history would be > 2 MB; the pre-filtered pages carry ids only.
-        assert pulled < 100_000, f"one resume pulled {pulled} bytes from Redis"
-    finally:
-        c.stop()
+def test_redis_resume_of_an_unrelated_topic_pulls_little_from_redis(make_cluster):
+    c = make_cluster(n=1)
+    srv = c.servers[0]
+    first = publish_many(srv, "quiet", 1, "q")[0]
+    publish_many(srv, "busy", 2000, "b", payload="z" * 1000)  # ~2 MB of history
+    wanted = publish_many(srv, "quiet", 1, "q", payload="x")[0]
+    before = redis_output_bytes(c.redis)
+    s = srv.subscribe("quiet", headers={"Last-Event-ID": first, **auth("alice")})
+    assert s.next_event()["id"] == wanted
+    assert_no_more_events(s, wait=0.3)
+    pulled = redis_output_bytes(c.redis) - before
+    s.close()
+    # The whole history would be > 2 MB; the pre-filtered pages carry ids only.
+    assert pulled < 100_000, f"one resume pulled {pulled} bytes from Redis"

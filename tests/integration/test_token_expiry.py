@@ -6,10 +6,8 @@
 import json
 import time
 
-
 from auth_support import Key
 from conftest import make_token
-from test_redis_support import pair  # noqa: F401 (fixture)
 
 
 def expiring_token(sub, seconds, **kw):

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-import { act, fireEvent, render, screen } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeFetch, jsonResponse, settle, sseResponse, type FakeStream } from '../test-support/fake-fetch.js';
 import { addSample, readMonitorStats } from './monitor-types.js';
@@ -70,12 +70,14 @@ describe('SSEMonitor', () => {
       return jsonResponse(200, doc);
     });
     render(<SSEMonitor baseUrl="http://hub.test" token="t" pollIntervalMs={50} fetch={f.fetch} />);
-    await act(() => new Promise((r) => setTimeout(r, 300)));
+    // Wait for the condition (bounded), not for a fixed time.
+    const bound = { timeout: 2000, interval: 10 };
+    await waitFor(() => expect(screen.getByTestId('feed-state').textContent).toBe('Live (polling)'), bound);
     expect(f.calls.some((c) => c.url === 'http://hub.test/api/admin/sse-monitor')).toBe(true);
     expect(screen.getByTestId('instance-id').textContent).toBe('host-1a2b3c');
     expect(screen.getByTestId('feed-state').textContent).toBe('Live (polling)');
     mode = 'down';
-    await act(() => new Promise((r) => setTimeout(r, 300)));
+    await waitFor(() => expect(screen.queryByTestId('error-unreachable')).not.toBeNull(), bound);
     expect(screen.getByTestId('error-unreachable').textContent).toContain('Cannot reach the hub at http://hub.test');
     expect(screen.getByTestId('instance-id').textContent).toBe('host-1a2b3c'); // stale figures stay
   });

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-import { act, render, screen } from '@testing-library/react';
+import { act, render, screen, waitFor } from '@testing-library/react';
 import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventCache } from '../cache.js';
@@ -132,18 +132,20 @@ describe('useSSE', () => {
         <Feed {...common} testId="b" />
       </>,
     );
-    await act(async () => {
-      for (let i = 0; i < 20 && f.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-      await new Promise((r) => setTimeout(r, 50));
-    });
+    // Wait for the conditions (bounded), not for a fixed time.
+    const bound = { timeout: 2000, interval: 10 };
+    const roleOf = () => ['a', 'b'].map((id) => screen.getByTestId(id).dataset['role']).sort();
+    await waitFor(() => expect(roleOf()).toEqual(['follower', 'leader']), bound);
     expect(f.calls).toHaveLength(1);
-    const roles = ['a', 'b'].map((id) => screen.getByTestId(id).dataset['role']).sort();
+    const roles = roleOf();
     expect(roles).toEqual(['follower', 'leader']);
     const before = writes.length;
-    await act(async () => {
-      stream.push('id: 1-0\nevent: tick\ndata: {"n":1}\n\nid: 2-0\nevent: tick\ndata: {"n":2}\n\n');
-      await new Promise((r) => setTimeout(r, 50));
-    });
+    act(() => stream.push('id: 1-0\nevent: tick\ndata: {"n":1}\n\nid: 2-0\nevent: tick\ndata: {"n":2}\n\n'));
+    const items = (id: string) => [...screen.getByTestId(id).querySelectorAll('li')].map((li) => li.textContent);
+    await waitFor(() => {
+      for (const id of ['a', 'b']) expect(items(id)).toHaveLength(2);
+      expect(writes.length).toBeGreaterThan(before);
+    }, bound);
     for (const id of ['a', 'b']) {
       expect([...screen.getByTestId(id).querySelectorAll('li')].map((li) => li.textContent)).toEqual(['1-0:{"n":1}', '2-0:{"n":2}']);
     }
