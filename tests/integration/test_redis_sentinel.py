@@ -5,15 +5,17 @@
 # Everything runs on loopback: a master, replicas and three sentinels started here.
 import os
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import RUN_DIR, RedisServer, Server, free_port, wait_until
+from conftest import RUN_DIR, RedisServer, free_port, wait_until
 from test_chaos import Publisher, Subscriber, id_key
 from redis_support import auth
 
@@ -119,185 +121,269 @@ def ready(s) -> bool:
         return False
 
 
-def stop_servers(servers):
-    failures = []
-    for s in servers:
-        try:
-            s.stop_clean()
-        except AssertionError as e:
-            failures.append(str(e))
-    assert not failures, "\n".join(failures)
+@pytest.fixture
+def make_group():
+    """make_group(replicas): a started SentinelGroup, stopped at teardown."""
+    made = []
+
+    def factory(replicas=1):
+        made.append(SentinelGroup(replicas=replicas))
+        return made[-1]
+
+    yield factory
+    for g in made:
+        g.stop()
 
 
 @pytest.fixture
-def group():
-    g = SentinelGroup(replicas=1)
-    yield g
-    g.stop()
+def instances(make_group, make_server):
+    """Instances are stopped (cleanly, exit code checked) by make_server's teardown, which
+    runs before make_group's: pytest tears fixtures down in reverse order of set-up."""
+    def start(url, n, **extra):
+        return [make_server(env=instance_env(url, i, **extra)).start() for i in range(n)]
+    return start
 
 
-def test_sentinel_finds_the_master_and_follows_a_failover(group):
-    """A dead first sentinel is skipped; publish and subscribe work through the master the
-    sentinels name; after `SENTINEL FAILOVER` (the old master becomes a replica, which
-    answers writes with READONLY) the instance moves to the new master by itself, and a
-    subscriber that stayed connected gets every event from both sides of the switch."""
-    dead_sentinel = free_port()
-    srv = Server(env=instance_env(group.url([dead_sentinel]), 0)).start()
-    try:
-        wait_until(lambda: ready(srv), timeout=15, what="ready through sentinel")
-        old = group.master()
-        stream = srv.subscribe("orders", headers=auth("u1"))
-        try:
-            r = srv.publish({"topic": "orders", "data": {"n": 1}})
-            assert r.status_code == 200, r.text
-            first = r.json()["id"]
-            assert stream.next_event()["id"] == first
-            assert old.cli("XLEN", "ssecast:topic:orders") == "1"  # it wrote to the master
-
-            assert group.sentinels[1].cli("SENTINEL", "FAILOVER", MASTER_NAME) == "OK"
-            wait_until(lambda: group.master().port != old.port, timeout=20, interval=0.1,
-                       what="sentinels switched the master")
-            new = group.master()
-            wait_until(lambda: "role:master" in new.cli("INFO", "replication") and
-                       "role:slave" in old.cli("INFO", "replication"),
-                       timeout=20, interval=0.1, what="roles swapped")
-
-            def published():
-                r = srv.publish({"topic": "orders", "data": {"n": 2}})
-                return r.json()["id"] if r.status_code == 200 else None
-            second = wait_until(published, timeout=20, interval=0.1,
-                                what="a publish acknowledged by the new master")
-            assert new.cli("XLEN", "ssecast:topic:orders") == "2"
-            ev = stream.next_event(timeout=15)
-            assert (ev["id"], ev["data"]) == (second, '{"n":2}')
-            assert id_key(second) > id_key(first)
-        finally:
-            stream.close()
-        wait_until(lambda: ready(srv), timeout=15, what="ready on the new master")
-        assert srv.admin().json()["redis"]["status"] == "connected"
-        logs = srv.logs()
-        assert "switch" in logs or "READONLY" in logs or "not the master" in logs, logs[-3000:]
-    finally:
-        stop_servers([srv])
-
-
-def test_min_replicas_answers_503_until_a_replica_acknowledges():
-    """redis.min_replicas = 1 on a plain master + replica: 200 while the replica keeps up;
-    with the replica stopped (SIGSTOP: connected but silent) a publish is answered 503
-    within the WAIT timeout and counted; once it resumes, 200 again."""
+@pytest.fixture
+def master_and_replica():
     master = RedisServer().start()
-    replica = replica_of(master)
-    srv = None
+    replica = None
     try:
+        replica = replica_of(master)
         wait_until(lambda: online_replicas(master) == 1, timeout=15, what="replica in sync")
-        srv = Server(env=instance_env(master.url, 0, SSECAST_REDIS_MIN_REPLICAS="1",
-                                      SSECAST_REDIS_MIN_REPLICAS_TIMEOUT_MS="300")).start()
-        wait_until(lambda: ready(srv), timeout=15, what="ready")
-        r = srv.publish({"topic": "t", "data": 1})
-        assert r.status_code == 200, r.text
-        wait_until(lambda: replica.cli("XLEN", "ssecast:topic:t") == "1", timeout=5,
-                   what="the event on the replica")
-
-        os.kill(replica.proc.pid, signal.SIGSTOP)
-        try:
-            t0 = time.monotonic()
-            r = srv.publish({"topic": "t", "data": 2})
-            took = time.monotonic() - t0
-            assert r.status_code == 503, r.text
-            assert r.json()["error"] == "backend_unavailable"
-            assert took < 3, f"the WAIT timeout is 300 ms, the answer took {took:.2f} s"
-            assert srv.metric("ssecast_redis_unreplicated_publishes_total") == 1
-            assert ready(srv), "too few replicas is not a reason to drain this instance"
-        finally:
-            os.kill(replica.proc.pid, signal.SIGCONT)
-        r = srv.publish({"topic": "t", "data": 3})
-        assert r.status_code == 200, r.text
-        assert "1 replica" in srv.logs() or "of 1 replica" in srv.logs()
+        yield master, replica
     finally:
-        if srv:
-            stop_servers([srv])
-        replica.stop()
+        if replica:
+            replica.stop()
         master.stop()
 
 
-def test_sentinel_chaos_kill_the_master_loses_no_acknowledged_event():
+class FakeSentinel(threading.Thread):
+    """A sentinel that answers only what ssecast asks (PING, SENTINEL
+    get-master-addr-by-name, SUBSCRIBE) and names whichever port the test sets; it never
+    announces +switch-master, so ssecast can only learn of a role change from Redis itself."""
+
+    def __init__(self, master_port):
+        super().__init__(daemon=True)
+        self.master_port = master_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stopping = False
+        self.questions = 0
+
+    def run(self):
+        self.listener.settimeout(0.2)
+        while not self.stopping:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn):
+        f = conn.makefile("rb")
+        try:
+            while not self.stopping:
+                line = f.readline()
+                if not line.startswith(b"*"):
+                    return
+                args = []
+                for _ in range(int(line[1:])):
+                    size = int(f.readline()[1:])
+                    args.append(f.read(size + 2)[:-2].decode())
+                verb = args[0].upper()
+                if verb == "PING":
+                    conn.sendall(b"+PONG\r\n")
+                elif verb == "SENTINEL" and args[1:] == ["get-master-addr-by-name", MASTER_NAME]:
+                    self.questions += 1
+                    port = str(self.master_port).encode()
+                    conn.sendall(b"*2\r\n$9\r\n127.0.0.1\r\n$%d\r\n%s\r\n" % (len(port), port))
+                elif verb == "SUBSCRIBE":
+                    conn.sendall(b"*3\r\n$9\r\nsubscribe\r\n$14\r\n+switch-master\r\n:1\r\n")
+                else:
+                    conn.sendall(b"-ERR unknown command\r\n")
+        except (OSError, ValueError):
+            pass
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.stopping = True
+        self.listener.close()
+        self.join(timeout=5)
+
+
+@pytest.fixture
+def fake_sentinel(master_and_replica):
+    fake = FakeSentinel(master_and_replica[0].port)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+def publish_id(srv, body):
+    r = srv.publish(body)
+    return r.json()["id"] if r.status_code == 200 else None
+
+
+def test_sentinel_finds_the_master_and_follows_a_failover(make_group, instances):
+    """A dead first sentinel is skipped; publish and subscribe work through the master the
+    sentinels name; after `SENTINEL FAILOVER` (the old master becomes a replica) the
+    instance moves to the new master by itself (+switch-master), and a subscriber that
+    stayed connected gets the events from both sides of the switch."""
+    group = make_group(replicas=1)
+    srv, = instances(group.url([free_port()]), 1)
+    wait_until(lambda: ready(srv), timeout=15, what="ready through sentinel")
+    old = group.master()
+    stream = srv.subscribe("orders", headers=auth("u1"))
+    try:
+        first = publish_id(srv, {"topic": "orders", "data": {"n": 1}})
+        assert first
+        assert stream.next_event()["id"] == first
+        assert old.cli("XLEN", "ssecast:topic:orders") == "1"  # it wrote to the master
+
+        assert group.sentinels[1].cli("SENTINEL", "FAILOVER", MASTER_NAME) == "OK"
+        wait_until(lambda: group.master().port != old.port, timeout=20, interval=0.1,
+                   what="sentinels switched the master")
+        new = group.master()
+        second = wait_until(lambda: publish_id(srv, {"topic": "orders", "data": {"n": 2}}),
+                            timeout=20, interval=0.1, what="a publish on the new master")
+        assert "role:master" in new.cli("INFO", "replication")
+        assert new.cli("XLEN", "ssecast:topic:orders") == "2"
+        ev = stream.next_event(timeout=15)
+        assert (ev["id"], ev["data"]) == (second, '{"n":2}')
+        assert id_key(second) > id_key(first)
+    finally:
+        stream.close()
+    wait_until(lambda: ready(srv), timeout=15, what="ready on the new master")
+    assert srv.admin().json()["redis"]["status"] == "connected"
+    assert "+switch-master" in srv.logs()
+
+
+def test_a_demoted_master_is_left_on_readonly_and_role(master_and_replica, fake_sentinel,
+                                                       make_server):
+    """Behind the sentinel's back the master becomes a replica: the next publish gets
+    READONLY and is answered 503 (never 200); reconnecting to the same node is refused by
+    the ROLE check; once the sentinel names the new master, publishing works again, with the
+    history that was replicated to it."""
+    master, replica = master_and_replica
+    url = f"redis+sentinel://127.0.0.1:{fake_sentinel.port}/{MASTER_NAME}"
+    srv = make_server(env=instance_env(url, 0)).start()
+    wait_until(lambda: ready(srv), timeout=15, what="ready through the fake sentinel")
+    first = publish_id(srv, {"topic": "t", "data": 1})
+    assert first
+    wait_until(lambda: replica.cli("XLEN", "ssecast:topic:t") == "1", timeout=5,
+               what="the event replicated")
+
+    assert replica.cli("REPLICAOF", "NO", "ONE") == "OK"
+    assert master.cli("REPLICAOF", "127.0.0.1", str(replica.port)) == "OK"
+    r = srv.publish({"topic": "t", "data": 2})
+    assert r.status_code == 503, r.text  # a demoted master never yields a 200
+    wait_until(lambda: "not the master" in srv.logs(), timeout=10,
+               what="the ROLE check refusing the demoted node")
+    assert "answered READONLY" in srv.logs()
+    assert not ready(srv)
+
+    fake_sentinel.master_port = replica.port
+    second = wait_until(lambda: publish_id(srv, {"topic": "t", "data": 3}), timeout=15,
+                        interval=0.1, what="a publish on the new master")
+    assert id_key(second) > id_key(first)
+    assert replica.cli("XLEN", "ssecast:topic:t") == "2"
+    wait_until(lambda: ready(srv), timeout=15, what="ready on the new master")
+
+
+def test_min_replicas_answers_503_until_a_replica_acknowledges(master_and_replica, make_server):
+    """redis.min_replicas = 1 on a plain master + replica: 200 while the replica keeps up;
+    with the replica stopped (SIGSTOP: connected but silent) a publish is answered 503
+    within the WAIT timeout and counted; once it resumes, 200 again."""
+    master, replica = master_and_replica
+    srv = make_server(env=instance_env(master.url, 0, SSECAST_REDIS_MIN_REPLICAS="1",
+                                       SSECAST_REDIS_MIN_REPLICAS_TIMEOUT_MS="300")).start()
+    wait_until(lambda: ready(srv), timeout=15, what="ready")
+    assert publish_id(srv, {"topic": "t", "data": 1})
+    assert replica.cli("XLEN", "ssecast:topic:t") == "1"  # acknowledged = already there
+
+    os.kill(replica.proc.pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        r = srv.publish({"topic": "t", "data": 2})
+        took = time.monotonic() - t0
+        assert r.status_code == 503, r.text
+        assert r.json()["error"] == "backend_unavailable"
+        assert took < 3, f"the WAIT timeout is 300 ms, the answer took {took:.2f} s"
+        assert srv.metric("ssecast_redis_unreplicated_publishes_total") == 1
+        assert ready(srv), "too few replicas is not a reason to drain this instance"
+    finally:
+        os.kill(replica.proc.pid, signal.SIGCONT)
+    assert publish_id(srv, {"topic": "t", "data": 3})
+    assert "0 of 1 replica(s) acknowledged within 300 ms" in srv.logs()
+
+
+def test_sentinel_chaos_kill_the_master_loses_no_acknowledged_event(make_group, instances):
     """Master + 2 replicas + 3 sentinels, 3 instances with min_replicas = 1, a publisher and
     6 resuming subscribers. kill -9 of the master: every event acknowledged with a 200
     reaches every subscriber exactly once, in id order; /readyz recovers everywhere. The
-    time from the kill to the first acknowledged publish is printed (docs/reliability.md)."""
-    group = SentinelGroup(replicas=2)
-    servers = []
-    pub = None
-    subs = []
+    time from the kill to the first acknowledged publish after the outage is printed
+    (docs/reliability.md)."""
+    group = make_group(replicas=2)
+    servers = instances(group.url(), 3, SSECAST_REDIS_MIN_REPLICAS="1")
+    wait_until(lambda: all(ready(s) for s in servers), timeout=20, what="all ready")
+    subs = [Subscriber(n, servers) for n in range(6)]
+    pub = Publisher(servers)
     try:
-        servers = [Server(env=instance_env(group.url(), i, SSECAST_REDIS_MIN_REPLICAS="1"))
-                   .start() for i in range(3)]
-        wait_until(lambda: all(ready(s) for s in servers), timeout=20, what="all ready")
-        subs = [Subscriber(n, servers) for n in range(6)]
         for s in subs:
             s.start()
         wait_until(lambda: all(s.live.is_set() for s in subs), timeout=10, what="subscribers")
-        pub = Publisher(servers)
         pub.start()
         wait_until(lambda: len(pub.acked) >= 100, timeout=20, interval=0.05,
                    what="100 acknowledged")
 
         old = group.master()
-        acked_before = len(pub.acked)
         killed_at = time.monotonic()
         old.proc.kill()
         old.proc.wait(timeout=5)
-        wait_until(lambda: len(pub.acked) > acked_before and pub.acked[-1][2] > killed_at + 0.01
-                   and any(n is not old and n.port == group.master().port for n in group.nodes),
-                   timeout=30, interval=0.02, what="a publish acknowledged after the failover")
-        # The first acknowledgement after the outage: the end of the longest pause between
-        # two acknowledgements after the kill (one in flight at the kill may land just after).
-        times = [killed_at] + [at for _, _, at in pub.acked if at > killed_at]
-        first_ack_after = max(zip(times, times[1:]), key=lambda p: p[1] - p[0])[1] - killed_at
-        new = group.master()
-        assert new is not old
-        wait_until(lambda: all(ready(s) for s in servers), timeout=20,
-                   interval=0.1, what="/readyz 200 again on every instance")
+        wait_until(lambda: group.master() is not old, timeout=30, interval=0.05,
+                   what="the sentinels promoted a replica")
+        wait_until(lambda: all(ready(s) for s in servers), timeout=20, interval=0.05,
+                   what="/readyz 200 again on every instance")
         ready_after = time.monotonic() - killed_at
         base = len(pub.acked)
         wait_until(lambda: len(pub.acked) >= base + 100, timeout=20, interval=0.05,
                    what="100 more acknowledged on the new master")
+    finally:
         pub.stop_flag.set()
         pub.join(timeout=10)
-        target = id_key(pub.acked[-1][1])
+    # The first acknowledgement after the outage: the end of the longest pause between two
+    # acknowledgements after the kill (one in flight at the kill may land just after it).
+    times = [killed_at] + [at for _, _, at in pub.acked if at > killed_at]
+    first_ack_after = max(zip(times, times[1:]), key=lambda p: p[1] - p[0])[1] - killed_at
+    target = id_key(pub.acked[-1][1])
+    try:
         wait_until(lambda: all(s.last_id and id_key(s.last_id) >= target for s in subs),
                    timeout=20, interval=0.05, what="subscribers caught up")
+    finally:
         for s in subs:
             s.stop_flag.set()
         for s in subs:
             s.join(timeout=5)
 
-        acked = {eid: seq for seq, eid, _ in pub.acked}
-        acked_ids = sorted(acked, key=id_key)
-        assert len(acked) == len(pub.acked), "two acknowledged events share an id"
-        problems = []
-        for s in subs:
-            ids = [e for e, _ in s.events]
-            keys = [id_key(e) for e in ids]
-            missing = [e for e in acked_ids if e not in set(ids)]
-            dup = len(ids) - len(set(ids))
-            in_order = all(a < b for a, b in zip(keys, keys[1:]))
-            wrong = [e for e, seq in s.events if e in acked and acked[e] != seq]
-            if missing or dup or not in_order or wrong or s.history_lost:
-                problems.append(f"c{s.n}: missing {len(missing)} (first {missing[:3]}), dup "
-                                f"{dup}, in order {in_order}, wrong payload {wrong[:3]}, "
-                                f"history-lost {s.history_lost[:2]}")
-        print(f"\nsentinel chaos: kill -9 of the master -> first acknowledged publish after "
-              f"{first_ack_after:.2f} s, every instance ready after {ready_after:.2f} s "
-              f"(down-after-milliseconds {DOWN_AFTER_MS}); acknowledged {len(acked)}, "
-              f"refused {dict(sorted(pub.refused.items(), key=str))}")
-        assert not problems, "\n".join(problems)
-    finally:
-        if pub:
-            pub.stop_flag.set()
-        for s in subs:
-            s.stop_flag.set()
-        try:
-            stop_servers(servers)
-        finally:
-            group.stop()
+    acked = {eid: seq for seq, eid, _ in pub.acked}
+    acked_ids = sorted(acked, key=id_key)
+    assert len(acked) == len(pub.acked), "two acknowledged events share an id"
+    problems = []
+    for s in subs:
+        ids = [e for e, _ in s.events]
+        keys = [id_key(e) for e in ids]
+        missing = [e for e in acked_ids if e not in set(ids)]
+        dup = len(ids) - len(set(ids))
+        in_order = all(a < b for a, b in zip(keys, keys[1:]))
+        wrong = [e for e, seq in s.events if e in acked and acked[e] != seq]
+        if missing or dup or not in_order or wrong or s.history_lost:
+            problems.append(f"c{s.n}: missing {len(missing)} (first {missing[:3]}), dup {dup}, "
+                            f"in order {in_order}, wrong payload {wrong[:3]}, history-lost "
+                            f"{s.history_lost[:2]}")
+    print(f"\nsentinel chaos: kill -9 of the master -> first acknowledged publish after "
+          f"{first_ack_after:.2f} s, every instance ready after {ready_after:.2f} s "
+          f"(down-after-milliseconds {DOWN_AFTER_MS}); acknowledged {len(acked)}, refused "
+          f"{dict(sorted(pub.refused.items(), key=str))}")
+    assert not problems, "\n".join(problems)
