@@ -9,6 +9,9 @@
 #  topics      Redis CPU per event with 2,000 topics, each at history.max_events.
 #  latency     2,000 subscribers x 20 events/s: memory mode vs two redis-mode instances
 #              (publish on one, every subscriber on the other).
+#  replicas    what redis.min_replicas = 1 costs (issue #15): a master with one replica,
+#              3 instances, the throughput load and its publish round trip with
+#              min_replicas 0 and 1, side by side.
 #  storm       5,000 resuming clients on 1,000 topics: their instance is killed (-9) while
 #              events keep coming; all reconnect at once to another instance with
 #              Last-Event-ID. Time until all are answered and caught up, Redis CPU, loss.
@@ -227,6 +230,29 @@ def topics_cost(bench, quick):
     return r, (rc1 - rc0) / max(r.get("published", 1), 1)
 
 
+def replicas_cost(bench, quick):
+    topics, per_topic, events = 10, 1000, 5000 if quick else 20000
+    common = ["--subs", "10", "--topics", str(topics), "--events", str(events), "--rate", "0",
+              "--bytes", "256", "--pub-conns", "8", "--duration", "120", "--drain", "5"]
+    master = RedisServer().start()
+    replica = RedisServer(args=("--replicaof", "127.0.0.1", str(master.port))).start()
+    wait_until(lambda: "state=online" in master.cli("INFO", "replication"), timeout=15,
+               what="replica in sync")
+    rows = {}
+    for n in (0, 1):
+        servers = ssecast_instances(master, 3, {"SSECAST_HISTORY_MAX_EVENTS": str(per_topic),
+                                                "SSECAST_HTTP_THREADS": "1",
+                                                "SSECAST_REDIS_MIN_REPLICAS": str(n)})
+        fill_ssecast(servers[0], topics, per_topic)
+        rows[n] = run_bench(bench, f"replicas/min_replicas={n}", common + ssecast_urls(servers) +
+                            ["--server-pid", ",".join(str(s.proc.pid) for s in servers)])
+        for s in servers:
+            s.stop()
+    replica.stop()
+    master.stop()
+    return rows
+
+
 def latency(bench, quick):
     common = ["--subs", "2000", "--events", "100" if quick else "200", "--rate", "20",
               "--bytes", "256", "--duration", "90", "--drain", "10"]
@@ -414,7 +440,7 @@ def storm(quick):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="throughput,throughput64,topics,latency,storm")
+    ap.add_argument("--only", default="throughput,throughput64,topics,replicas,latency,storm")
     ap.add_argument("--bench", default=os.path.join(HERE, "..", "build", "release", "bench",
                                                     "ssecast-bench"))
     a = ap.parse_args()
@@ -440,6 +466,15 @@ def main():
         eps = r.get("published", 0) / max(r.get("publish_s", 1e-9), 1e-9)
         md += [f"2,000 topics at history.max_events: {eps:,.0f} events/s, lost {r.get('lost')},"
                f" Redis CPU {rcpu * 1e6:.1f} µs per event.", ""]
+    if "replicas" in only:
+        rows = replicas_cost(a.bench, a.quick)
+        md += ["| redis.min_replicas | events/s published | lost | publish RTT p50, µs | "
+               "publish RTT p99, µs |", "|---:|---:|---:|---:|---:|"]
+        for n, r in rows.items():
+            eps = r.get("published", 0) / max(r.get("publish_s", 1e-9), 1e-9)
+            md.append(f"| {n} | {eps:,.0f} | {r.get('lost')} | {r.get('publish_rtt_p50_us')} | "
+                      f"{r.get('publish_rtt_p99_us')} |")
+        md.append("")
     if "latency" in only:
         out = latency(a.bench, a.quick)
         md += ["| figure | memory | redis2 | redis2 − memory |", "|---|---:|---:|---:|"]
