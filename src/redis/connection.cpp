@@ -61,8 +61,8 @@ bool is_refusal(std::string_view err) {
     return err.find("user executing the script can't") != std::string_view::npos;
 }
 
-/// Error replies that mean "this node is not (or not yet) a usable master": with Sentinel a
-/// reason to ask again where the master is (a demoted master answers READONLY to writes).
+/// Error replies that mean "this node is not (or not yet) a usable master": a reason to
+/// reconnect and ask again where the master is (a demoted master answers READONLY to writes).
 bool is_failover_reply(std::string_view err) {
     for (const std::string_view code : {"READONLY", "LOADING", "MASTERDOWN"}) {
         if (err.starts_with(code)) {
@@ -203,7 +203,7 @@ void Connection::open_link() {
     });
 }
 
-void Connection::retry_later(const std::string& why, bool was_connected) {
+void Connection::retry_later(const std::string& why, bool was_connected, bool repeatable) {
     if (state_ == State::stopped) {
         return;
     }
@@ -215,7 +215,15 @@ void Connection::retry_later(const std::string& why, bool was_connected) {
     ++attempt_;
     // One line when a burst starts or its reason changes, then one a minute: an outage or
     // a wrong password must not write a line per attempt forever.
-    const bool news = was_connected || why != logged_why_ || now - logged_at_ >= kRepeatLogEvery;
+    bool news = was_connected || why != logged_why_ || now - logged_at_ >= kRepeatLogEvery;
+    if (repeatable) {
+        // A node that stays a replica would otherwise write a line per reconnect.
+        news = why != repeated_why_ || now - repeated_at_ >= kRepeatLogEvery;
+        if (news) {
+            repeated_why_ = why;
+            repeated_at_ = now;
+        }
+    }
     const auto level = news ? spdlog::level::warn : spdlog::level::debug;
     if (was_connected) {
         spdlog::log(level, "redis connection lost ({} {}): {}, retrying in {} ms", opts_.name,
@@ -357,14 +365,16 @@ void Connection::on_reply(const redisReply& r) {
     }
     const auto id = order_.front();
     order_.pop_front();
-    if (opts_.sentinel && r.type == REDIS_REPLY_ERROR &&
-        is_failover_reply(std::string_view(r.str, r.len))) {
+    if (r.type == REDIS_REPLY_ERROR && is_failover_reply(std::string_view(r.str, r.len))) {
         // Not the master (any more), or not ready: the caller sees a down Redis (503), and
-        // the next attempt asks the sentinels again.
+        // the next attempt asks the sentinels again, or with redis:// resolves the name
+        // again (a managed endpoint's DNS follows its failover; a connection left on the
+        // demoted node would answer READONLY forever).
         const std::string why(r.str, r.len);
         complete(id, errc::backend_unavailable);
         lose(where() + " answered " + why.substr(0, why.find(' ')) +
-             ": asking the sentinels again");
+                 (opts_.sentinel ? ": asking the sentinels again" : ": reconnecting"),
+             true);
         return;
     }
     complete(id, Reply::from(&r)); // a timed-out id is gone from pending_: dropped
@@ -390,7 +400,7 @@ std::string Connection::where() const {
     return target_.host + ":" + std::to_string(target_.port);
 }
 
-void Connection::lose(const std::string& why) {
+void Connection::lose(const std::string& why, bool repeatable) {
     if (!link_) {
         return;
     }
@@ -416,7 +426,7 @@ void Connection::lose(const std::string& why) {
         for (auto& fn : down_handlers_) {
             fn(why);
         }
-        retry_later(why, true);
+        retry_later(why, true, repeatable);
     } else {
         retry_later(why, false); // never announced up: a failed attempt, no down handlers
     }

@@ -42,8 +42,9 @@ struct ConnectionOptions {
     std::chrono::milliseconds backoff_base{100};
     std::chrono::milliseconds backoff_cap{5000};
     /// redis+sentinel://: where to find the master (endpoint.host/port are then unused).
-    /// Every attempt asks it first, the handshake checks ROLE, and a READONLY, LOADING or
-    /// MASTERDOWN reply or a +switch-master notice drops the link to rediscover.
+    /// Every attempt asks it first, the handshake checks ROLE, and a +switch-master notice
+    /// drops the link to rediscover. (A READONLY, LOADING or MASTERDOWN reply drops the link
+    /// in every mode: the command fails as backend_unavailable.)
     std::shared_ptr<Sentinel> sentinel;
 };
 
@@ -134,9 +135,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void finish_handshake();
     /// Ends the current link (attempt or established): fails every pending command with
     /// backend_unavailable, runs the down handlers if it was up, schedules a retry.
-    void lose(const std::string& why);
+    /// `repeatable`: a reason that can recur on every reconnect (a READONLY reply from a
+    /// node that stays a replica): logged at warn at most once a minute.
+    void lose(const std::string& why, bool repeatable = false);
     /// Schedules the next attempt; logs per the burst rule in the class comment.
-    void retry_later(const std::string& why, bool was_connected);
+    void retry_later(const std::string& why, bool was_connected, bool repeatable = false);
     void on_reply(const redisReply& r);
     void send(std::vector<std::string> args, std::chrono::steady_clock::time_point deadline,
               Done done);
@@ -160,6 +163,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string logged_why_; ///< the reason last logged at warn in this burst
     std::chrono::steady_clock::time_point logged_at_{};
     std::chrono::steady_clock::time_point burst_started_{};
+    std::string repeated_why_; ///< the last repeatable loss logged at warn, and when
+    std::chrono::steady_clock::time_point repeated_at_{};
     std::atomic<Failure> failure_{Failure::none};
     std::atomic<std::int64_t> refused_at_ns_{0}; ///< last NOPERM/NOAUTH reply (steady ns)
     boost::asio::steady_timer connect_timer_;

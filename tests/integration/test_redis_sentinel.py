@@ -292,6 +292,27 @@ def test_a_demoted_master_is_left_on_readonly_and_role(master_and_replica, fake_
     wait_until(lambda: ready(srv), timeout=15, what="ready on the new master")
 
 
+def test_a_plain_url_never_publishes_into_a_demoted_master(master_and_replica, make_server):
+    """redis:// (a managed endpoint, no Sentinel): the node becomes a replica under the
+    instance. Every publish is answered 503 (READONLY drops the connection, the new one
+    meets a replica again), the log says so at most once a minute, and once the node is a
+    master again publishing works without a restart."""
+    master, replica = master_and_replica
+    srv = make_server(env=instance_env(master.url, 0)).start()
+    wait_until(lambda: ready(srv), timeout=15, what="ready")
+    assert publish_id(srv, {"topic": "t", "data": 1})
+    assert replica.cli("REPLICAOF", "NO", "ONE") == "OK"
+    assert master.cli("REPLICAOF", "127.0.0.1", str(replica.port)) == "OK"
+    codes = [srv.publish({"topic": "t", "data": n}).status_code for n in range(10)]
+    assert codes == [503] * 10, codes
+    assert 1 <= srv.logs().count("answered READONLY") <= 4  # one per connection at most
+
+    assert master.cli("REPLICAOF", "NO", "ONE") == "OK"
+    assert wait_until(lambda: publish_id(srv, {"topic": "t", "data": 2}), timeout=15,
+                      interval=0.1, what="publishing again once it is a master")
+    wait_until(lambda: ready(srv), timeout=15, what="ready again")
+
+
 def test_min_replicas_answers_503_until_a_replica_acknowledges(master_and_replica, make_server):
     """redis.min_replicas = 1 on a plain master + replica: 200 while the replica keeps up;
     with the replica stopped (SIGSTOP: connected but silent) a publish is answered 503

@@ -155,9 +155,15 @@ for r, events in ipairs(requests) do
     local id = ids[r][e]
     for _, name in ipairs(ev[1]) do
       local st = topics[name]
-      local ok = pcall(redis.call, 'XADD', st.stream, id, 'e', ev[2])
+      local ok, err = pcall(redis.call, 'XADD', st.stream, id, 'e', ev[2])
       if not ok then
         for _, w in ipairs(written) do redis.call('XDEL', w[1], w[2]) end
+        local text = type(err) == 'table' and err.err or tostring(err)
+        local code = string.match(text, '^%u+')
+        if code == 'READONLY' or code == 'MASTERDOWN' or code == 'LOADING' or code == 'OOM' then
+          -- the node's state, not the stream's (a demoted master): the caller acts on it
+          return redis.error_reply(text)
+        end
         return refuse('the last id of ' .. st.stream .. ' is above its record (delete ' ..
           st.stream .. ' and ' .. st.meta .. ')')
       end
