@@ -211,14 +211,14 @@ void on_wake(StreamState& st) {
 
 } // namespace
 
-void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
+void sweep_streams(hub::Shard& shard, std::chrono::steady_clock::duration heartbeat,
                    std::chrono::steady_clock::duration stuck_after) {
     const auto now = std::chrono::steady_clock::now();
     const auto wall = std::chrono::system_clock::now();
     std::vector<hub::Subscriber*> stuck;
     std::vector<hub::Subscriber*> idle;
     std::vector<hub::Subscriber*> expired;
-    shard.hub.for_each([&](hub::Subscriber& s) {
+    shard.hub().for_each([&](hub::Subscriber& s) {
         // SPEC §Expiry on open streams: found here, in the pass the sweep makes anyway, so
         // expiry costs no timer per stream; the offer-time check keeps later events out
         // between exp and this pass.
@@ -236,11 +236,11 @@ void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
     for (auto* s : expired) {
         s->finish(token_expired_frame(), errc::unauthorized);
     }
-    shard.counters->add(shard.counters->expired, expired.size());
+    shard.counters().add(shard.counters().expired, expired.size());
     for (auto* s : stuck) {
         spdlog::warn("cutting stream of {}: a write has been stuck for over {}s", s->user_id(),
                      std::chrono::duration_cast<std::chrono::seconds>(stuck_after).count());
-        shard.counters->add(shard.counters->dropped);
+        shard.counters().add(shard.counters().dropped);
         s->close(errc::slow_consumer);
     }
     // Waking may write and close a stream, never remove it from the hub: the pointers hold.
@@ -313,8 +313,8 @@ net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req
 
 net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
                                    registry::ConnectionInfo conn, Headers extra, ServerContext& ctx,
-                                   Shard& shard) {
-    auto& counters = *shard.counters;
+                                   hub::Shard& shard) {
+    auto& counters = shard.counters();
     auto st = std::make_shared<StreamState>(std::move(socket), counters);
     st->socket.non_blocking(true);
     {
@@ -340,7 +340,7 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
     if (resuming) {
         sub.begin_handoff();
     }
-    shard.hub.add(&sub);
+    shard.hub().add(&sub);
     counters.add(counters.connections);
     counters.add(counters.connects);
     // Counted in the registry by start_stream (try_connect); uncounted below.
@@ -389,7 +389,7 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
         spdlog::warn("closed slow stream of {}: outgoing queue over {} bytes (it can resume)",
                      sub.user_id(), cfg.limits.max_queue_bytes);
     }
-    shard.hub.remove(&sub);
+    shard.hub().remove(&sub);
     ctx.broker.unwatch(sub.patterns());
     st->sub = nullptr;
     counters.add(counters.connections, static_cast<std::uint64_t>(-1));

@@ -21,7 +21,7 @@ namespace ssecast::http {
 /// recorded in ctx.registry by the caller; the stream calls disconnected(conn) when it ends.
 boost::asio::awaitable<void> stream_events(boost::asio::ip::tcp::socket socket,
                                            SubscribeRequest sub, registry::ConnectionInfo conn,
-                                           Headers extra, ServerContext& ctx, Shard& shard);
+                                           Headers extra, ServerContext& ctx, hub::Shard& shard);
 
 /// The admin stats stream: `event: stats` with `render()`'s document once per second.
 boost::asio::awaitable<void>
@@ -32,7 +32,7 @@ stream_stats(boost::asio::ip::tcp::socket socket, Headers extra, ServerContext& 
 /// on every stream that has written nothing for `heartbeat`, and cuts streams whose frames
 /// have waited for socket space longer than `stuck_after` (the peer stopped reading or
 /// vanished). Call on the shard's thread.
-void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
+void sweep_streams(hub::Shard& shard, std::chrono::steady_clock::duration heartbeat,
                    std::chrono::steady_clock::duration stuck_after);
 
 } // namespace ssecast::http

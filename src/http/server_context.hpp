@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // What every HTTP session can reach: configuration, auth, the broker, the registry,
-// metrics, and its own shard. Built once by App; outlives every session.
+// metrics (a session's own shard is hub::Shard). Built once by App; outlives every session.
 #pragma once
 
 #include "admin/admin_files.hpp"
@@ -11,8 +11,7 @@
 #include "http/client_ip.hpp"
 #include "http/connect_hook.hpp"
 #include "http/cors.hpp"
-#include "hub/hub.hpp"
-#include "hub/inbox.hpp"
+#include "hub/shard.hpp"
 #include "metrics/metrics.hpp"
 #include "ratelimit/rate_limiter.hpp"
 #include "registry/client_registry.hpp"
@@ -27,15 +26,6 @@
 #include <string>
 
 namespace ssecast::http {
-
-/// One event loop and its subscribers. Everything in it is touched only from `ioc`'s thread.
-struct Shard {
-    std::size_t index = 0;
-    boost::asio::io_context ioc{1};
-    hub::Hub hub;
-    hub::EventInbox inbox; ///< events from the broker, in id order
-    metrics::ShardCounters* counters = nullptr;
-};
 
 /// Shared by all shards; its members are immutable or thread-safe.
 struct ServerContext {

@@ -149,7 +149,7 @@ void log_stream_end(std::exception_ptr e) {
 /// Checks an SSE request (auth, topics, limits) and, when accepted, hands the socket to the
 /// stream coroutine. Returns the error response otherwise.
 net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, const Request& req,
-                                                     ServerContext& ctx, Shard& shard) {
+                                                     ServerContext& ctx, hub::Shard& shard) {
     if (ctx.draining.load(std::memory_order_relaxed)) {
         co_return error_reply(errc::draining);
     }
@@ -279,7 +279,7 @@ net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, 
 
 } // namespace
 
-net::awaitable<void> serve_session(tcp::socket socket, ServerContext& ctx, Shard& shard) {
+net::awaitable<void> serve_session(tcp::socket socket, ServerContext& ctx, hub::Shard& shard) {
     boost::system::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     const tcp::endpoint peer = socket.remote_endpoint(ec);
