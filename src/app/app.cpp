@@ -169,9 +169,15 @@ int run_server(const config::Config& cfg_in) {
                             .metrics = metrics,
                             .cors = http::Cors(cfg.http.cors_origins),
                             .proxies = *proxies,
-                            .instance_id = instance_id};
+                            .monitor = {.handler = std::string(backends.broker->name()),
+                                        .instance_id = instance_id,
+                                        .metrics = metrics,
+                                        .registry = *backends.registry}};
+    ctx.monitor.rate_limit_fallback = [limiter = backends.limiter.get()] {
+        return limiter->local_fallback();
+    };
     ctx.demo_publish_key = demo_key;
-    ctx.generated_admin_token = admin_token;
+    ctx.admin.generated_token = admin_token;
     // SPEC §POST /api/admin/disconnect: an order (from this instance or, in redis mode, any)
     // runs on every shard; the answer is the sum.
     backends.control->start([&shards, instance_id](const broker::DisconnectOrder& order,
@@ -204,12 +210,12 @@ int run_server(const config::Config& cfg_in) {
             f->refresh(std::move(done));
         };
     }
-    ctx.admin_files = admin::AdminFiles(find_admin_dir(cfg.http.admin_dir));
+    ctx.admin.files = admin::AdminFiles(find_admin_dir(cfg.http.admin_dir));
     if (backends.ready) {
         ctx.ready = backends.ready;
     }
     if (backends.redis_status) {
-        ctx.redis_status = backends.redis_status;
+        ctx.monitor.redis_status = backends.redis_status;
     }
 
     // Fan-out: every event from the broker goes to every shard, in broker order

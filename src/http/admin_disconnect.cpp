@@ -2,7 +2,7 @@
 // POST /api/admin/disconnect.
 #include "http/admin_disconnect.hpp"
 
-#include "http/async_bridge.hpp"
+#include "common/async_bridge.hpp"
 #include "http/error_reply.hpp"
 #include "http/routes.hpp"
 

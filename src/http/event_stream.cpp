@@ -2,7 +2,7 @@
 // SSE stream writer: one coroutine per stream, one write in flight, frames shared by pointer.
 #include "http/event_stream.hpp"
 
-#include "http/async_bridge.hpp"
+#include "common/async_bridge.hpp"
 #include "http/stream_endings.hpp"
 #include "sse/encoder.hpp"
 
@@ -40,6 +40,8 @@ constexpr std::size_t kMaxFramesPerWrite = 64;
 /// the page's bytes are bounded by a quarter of limits.max_queue_bytes).
 constexpr std::size_t kReplayPageScan = 512;
 
+} // namespace
+
 std::string response_head(const Headers& extra) {
     std::string head = "HTTP/1.1 200 OK\r\n"
                        "Content-Type: text/event-stream; charset=utf-8\r\n"
@@ -55,6 +57,8 @@ std::string response_head(const Headers& extra) {
     head += "\r\n";
     return head;
 }
+
+namespace {
 
 hub::EventPtr history_lost_event(const std::string& last_event_id) {
     boost::json::object data;
@@ -311,9 +315,8 @@ net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req
 
 } // namespace
 
-net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
-                                   registry::ConnectionInfo conn, Headers extra, ServerContext& ctx,
-                                   hub::Shard& shard) {
+net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, StreamSlot slot,
+                                   Headers extra, ServerContext& ctx, hub::Shard& shard) {
     auto& counters = shard.counters();
     auto st = std::make_shared<StreamState>(std::move(socket), counters);
     st->socket.non_blocking(true);
@@ -334,7 +337,7 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
                         [st_raw = st.get()]() { on_wake(*st_raw); });
     st->sub = &sub;
     sub.set_expiry(req.who.expires_at);
-    sub.connection_id = conn.id;
+    sub.connection_id = slot.connection_id();
     // SPEC §Resume: register first, then read history, so nothing falls in between.
     const bool resuming = req.last_event_id.has_value();
     if (resuming) {
@@ -343,7 +346,7 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
     shard.hub().add(&sub);
     counters.add(counters.connections);
     counters.add(counters.connects);
-    // Counted in the registry by start_stream (try_connect); uncounted below.
+    // Counted in the registry and open_streams by admit_stream; given back below.
 
     std::string head = response_head(extra) + sse::encode_retry(cfg.sse.retry);
     auto [hec, hn] = co_await net::async_write(st->socket, net::buffer(head), use_nothrow);
@@ -394,32 +397,11 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
     st->sub = nullptr;
     counters.add(counters.connections, static_cast<std::uint64_t>(-1));
     counters.add(counters.disconnects);
-    ctx.registry.disconnected(conn);
-    ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
+    slot.release();
     boost::system::error_code ignored;
     st->socket.cancel(ignored);
     st->socket.shutdown(tcp::socket::shutdown_both, ignored);
     st->socket.close(ignored);
-}
-
-net::awaitable<void> stream_stats(tcp::socket socket, Headers extra, ServerContext& ctx,
-                                  std::function<net::awaitable<std::string>()> render) {
-    net::steady_timer timer(socket.get_executor());
-    std::string head = response_head(extra) + sse::encode_retry(ctx.cfg.sse.retry);
-    auto [ec, n] = co_await net::async_write(socket, net::buffer(head), use_nothrow);
-    while (!ec && !ctx.draining.load(std::memory_order_relaxed)) {
-        const std::string doc = co_await render();
-        const std::string frame = sse::encode_event("", "stats", doc);
-        std::tie(ec, n) = co_await net::async_write(socket, net::buffer(frame), use_nothrow);
-        if (ec) {
-            break;
-        }
-        timer.expires_after(std::chrono::seconds(1));
-        co_await timer.async_wait(use_nothrow);
-    }
-    ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
-    boost::system::error_code ignored;
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
 }
 
 } // namespace ssecast::http
