@@ -56,7 +56,7 @@ struct AdmittedStream {
 /// the connect hook (503 when it cannot answer) or the token, with one JWKS refetch on an
 /// unknown kid; topics and claims (parse_subscribe: 400/401/403); an admin block (403);
 /// the sse rate limit (429); limits.max_connections (503); limits.max_connections_per_user
-/// (429); then Broker::watch confirmed (503, or 504 on timeout), so live events published
+/// (429); then Broker::watch confirmed (503 otherwise), so live events published
 /// after the replay read reach the stream. A refusal is the response to send, with its
 /// rate-limit and Retry-After headers, and nothing stays taken. Runs on the session's shard.
 boost::asio::awaitable<std::variant<AdmittedStream, Response>> admit_stream(const Request& req,
