@@ -144,8 +144,9 @@ net::awaitable<std::variant<AdmittedStream, Response>> admit_stream(const Reques
         co_return error_reply(errc::blocked, "This user was disconnected by an admin and "
                                              "may not subscribe again yet.");
     }
-    if (auto refused = co_await check_rate_limit(ctx, config::RateLimitEndpoint::sse, a.sub.who,
-                                                 req.client_ip, a.headers)) {
+    if (auto refused =
+            co_await check_rate_limit(ctx.limiter, ctx.metrics, config::RateLimitEndpoint::sse,
+                                      a.sub.who, req.client_ip, a.headers)) {
         auto res = error_reply(refused->code, refused->message);
         res.headers = std::move(a.headers);
         co_return res;
@@ -189,7 +190,7 @@ net::awaitable<std::variant<StreamSlot, Response>> admit_stats(const Request& re
     if (ctx.draining.load(std::memory_order_relaxed)) {
         co_return error_reply(errc::draining);
     }
-    if (!is_admin_request(req, ctx)) {
+    if (!is_admin_request(req, ctx.auth)) {
         co_return error_reply(errc::unauthorized, "Admin token required.");
     }
     auto slot = SlotTaker::capacity(ctx.open_streams, ctx.cfg.limits.max_connections);

@@ -263,9 +263,9 @@ namespace {
 /// (the client resumes later from the same id) or moved past the replay (it resumes and is
 /// told history-lost). The caller owns `st` and `req` and awaits this directly.
 net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req,
-                                    ServerContext& ctx) {
+                                    std::size_t max_queue_bytes, broker::Broker& broker) {
     auto& sub = *st.sub;
-    const std::size_t quarter = std::max<std::size_t>(ctx.cfg.limits.max_queue_bytes / 4, 1);
+    const std::size_t quarter = std::max<std::size_t>(max_queue_bytes / 4, 1);
     history::ReplayQuery q{*req.resume_from, sub.patterns(), kReplayPageScan, quarter};
     st.low_water = quarter;
     // A finished stream (expired, disconnected) replays no further.
@@ -280,7 +280,7 @@ net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req
         }
         const auto drops = sub.held_drops();
         auto page = co_await await_callback<result<history::Replay>>(
-            [&](auto done) { ctx.broker.replay(q, std::move(done)); });
+            [&](auto done) { broker.replay(q, std::move(done)); });
         if (over()) {
             break;
         }
@@ -316,7 +316,8 @@ net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req
 } // namespace
 
 net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, StreamSlot slot,
-                                   Headers extra, ServerContext& ctx, hub::Shard& shard) {
+                                   Headers extra, const config::Config& cfg, broker::Broker& broker,
+                                   hub::Shard& shard) {
     auto& counters = shard.counters();
     auto st = std::make_shared<StreamState>(std::move(socket), counters);
     st->socket.non_blocking(true);
@@ -324,12 +325,11 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, Str
         // A vanished peer (half-open: no FIN, no RST) leaves heartbeat bytes unacknowledged;
         // after this long the kernel fails the connection and the next write ends the
         // stream, instead of TCP retransmitting for ~15 minutes.
-        const auto timeout = std::max<std::chrono::milliseconds>(std::chrono::seconds(30),
-                                                                 3 * ctx.cfg.sse.heartbeat);
+        const auto timeout =
+            std::max<std::chrono::milliseconds>(std::chrono::seconds(30), 3 * cfg.sse.heartbeat);
         const unsigned ms = static_cast<unsigned>(timeout.count());
         ::setsockopt(st->socket.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
     }
-    const auto& cfg = ctx.cfg;
 
     // A raw pointer is enough (and keeps std::function from allocating): the subscriber
     // lives in this frame, and st outlives the frame.
@@ -358,7 +358,7 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, Str
             sub.push_control(history_lost_event(*req.last_event_id));
             sub.finish_handoff();
         } else {
-            co_await replay_backlog(*st, req, ctx);
+            co_await replay_backlog(*st, req, cfg.limits.max_queue_bytes, broker);
         }
     }
 
@@ -393,7 +393,7 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, Str
                      sub.user_id(), cfg.limits.max_queue_bytes);
     }
     shard.hub().remove(&sub);
-    ctx.broker.unwatch(sub.patterns());
+    broker.unwatch(sub.patterns());
     st->sub = nullptr;
     counters.add(counters.connections, static_cast<std::uint64_t>(-1));
     counters.add(counters.disconnects);

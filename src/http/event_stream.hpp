@@ -3,8 +3,9 @@
 // live events, heartbeats, slow-consumer cut-off, drain.
 #pragma once
 
+#include "broker/broker.hpp"
+#include "config/config.hpp"
 #include "http/admission.hpp"
-#include "http/server_context.hpp"
 #include "http/subscribe_request.hpp"
 #include "hub/shard.hpp"
 
@@ -22,13 +23,15 @@ namespace ssecast::http {
 std::string response_head(const Headers& extra);
 
 /// Streams events to `socket` until the client leaves, it is cut as a slow consumer or the
-/// server drains. Runs on `shard`'s thread; owns the socket and `slot` (admit_stream's),
-/// which it releases when it ends, after leaving the hub and unwatching its topics.
-/// Registers with the hub before reading history (SPEC §Resume: replay, then live; no gap,
+/// server drains. Reads `cfg` (sse.*, limits.max_queue_bytes) and `broker` (replay,
+/// unwatch), both outliving it. Runs on `shard`'s thread; owns the socket and `slot`
+/// (admit_stream's), which it releases when it ends, after leaving the hub and unwatching its
+/// topics. Registers with the hub before reading history (SPEC §Resume: replay, then live; no gap,
 /// no duplicate).
 boost::asio::awaitable<void> stream_events(boost::asio::ip::tcp::socket socket,
                                            SubscribeRequest sub, StreamSlot slot, Headers extra,
-                                           ServerContext& ctx, hub::Shard& shard);
+                                           const config::Config& cfg, broker::Broker& broker,
+                                           hub::Shard& shard);
 
 /// Periodic per-shard work, so that no stream needs a timer of its own: sends a heartbeat
 /// on every stream that has written nothing for `heartbeat`, and cuts streams whose frames

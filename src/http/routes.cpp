@@ -63,8 +63,9 @@ net::awaitable<Response> publish(const Request& req, ServerContext& ctx) {
                               "Publishing needs Authorization: Bearer <publish key or JWT>.");
     }
     Headers limit_headers;
-    if (auto refused = co_await check_rate_limit(ctx, config::RateLimitEndpoint::publish, *who,
-                                                 req.client_ip, limit_headers)) {
+    if (auto refused =
+            co_await check_rate_limit(ctx.limiter, ctx.metrics, config::RateLimitEndpoint::publish,
+                                      *who, req.client_ip, limit_headers)) {
         auto res = failure_reply(*refused);
         res.headers = std::move(limit_headers);
         co_return res;
@@ -104,22 +105,23 @@ net::awaitable<Response> publish(const Request& req, ServerContext& ctx) {
 
 } // namespace
 
-bool is_admin_request(const Request& req, const ServerContext& ctx) {
-    return ctx.auth.is_admin(req.header("authorization"));
+bool is_admin_request(const Request& req, const auth::Authenticator& auth) {
+    return auth.is_admin(req.header("authorization"));
 }
 
-net::awaitable<std::optional<Failure>> check_rate_limit(ServerContext& ctx,
+net::awaitable<std::optional<Failure>> check_rate_limit(ratelimit::RateLimiter& limiter,
+                                                        metrics::Metrics& metrics,
                                                         config::RateLimitEndpoint endpoint,
                                                         const auth::Identity& who,
                                                         const std::string& ip, Headers& headers) {
-    if (!ctx.limiter.covers(endpoint)) {
+    if (!limiter.covers(endpoint)) {
         co_return std::nullopt;
     }
     ratelimit::Check check{endpoint, who.anonymous ? std::string() : who.user_id, ip};
     const auto decision = co_await await_callback<ratelimit::Decision>(
-        [&](auto done) { ctx.limiter.check(check, std::move(done)); });
+        [&](auto done) { limiter.check(check, std::move(done)); });
     const bool sse = endpoint == config::RateLimitEndpoint::sse;
-    auto& g = ctx.metrics.global();
+    auto& g = metrics.global();
     (decision.allowed ? (sse ? g.rate_allowed_sse : g.rate_allowed_publish)
                       : (sse ? g.rate_limited_sse : g.rate_limited_publish))++;
     for (auto& h : ratelimit::rate_limit_headers(decision, sse ? "sse" : "publish",
@@ -185,7 +187,7 @@ net::awaitable<Response> handle_request(const Request& req, Route route, ServerC
     case Route::publish:
         co_return co_await publish(req, ctx);
     case Route::disconnect:
-        co_return co_await admin_disconnect(req, ctx);
+        co_return co_await admin_disconnect(req, ctx.auth, *ctx.control);
     case Route::wrong_method:
         if (req.path == "/publish") {
             co_return error_reply(errc::method_not_allowed, "Use POST /publish.");
@@ -208,7 +210,7 @@ net::awaitable<Response> handle_request(const Request& req, Route route, ServerC
         co_return res;
     }
     case Route::monitor: {
-        if (!is_admin_request(req, ctx)) {
+        if (!is_admin_request(req, ctx.auth)) {
             co_return error_reply(errc::unauthorized, "Admin token required.");
         }
         auto res =

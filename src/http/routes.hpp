@@ -42,10 +42,11 @@ boost::asio::awaitable<Response> handle_request(const Request& req, Route route,
 /// Rate-limit check for `endpoint`: fills `headers` and returns errc::rate_limited when
 /// refused. Costs nothing when no rule covers the endpoint.
 boost::asio::awaitable<std::optional<Failure>>
-check_rate_limit(ServerContext& ctx, config::RateLimitEndpoint endpoint, const auth::Identity& who,
+check_rate_limit(ratelimit::RateLimiter& limiter, metrics::Metrics& metrics,
+                 config::RateLimitEndpoint endpoint, const auth::Identity& who,
                  const std::string& ip, Headers& headers);
 
 /// True when `req` carries the admin token or an admin JWT.
-bool is_admin_request(const Request& req, const ServerContext& ctx);
+bool is_admin_request(const Request& req, const auth::Authenticator& auth);
 
 } // namespace ssecast::http

@@ -189,7 +189,7 @@ net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, 
     auto ex = socket.get_executor();
     net::co_spawn(ex,
                   stream_events(std::move(socket), std::move(a.sub), std::move(a.slot),
-                                std::move(a.headers), ctx, shard),
+                                std::move(a.headers), ctx.cfg, ctx.broker, shard),
                   log_stream_end);
     co_return std::nullopt;
 }
