@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Server start-up, shards, accept loops, periodic work and drain.
+// Server start-up and wiring: shards and their threads, backends, periodic work, signals, drain.
 #include "app/app.hpp"
 
 #include "app/backends.hpp"
@@ -7,16 +7,14 @@
 #include "app/version.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/jwks_source.hpp"
-#include "config/endpoints.hpp"
 #include "http/event_stream.hpp"
+#include "http/listener.hpp"
 #include "http/server_context.hpp"
-#include "http/session.hpp"
 #include "http/stream_endings.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -32,7 +30,6 @@
 namespace ssecast::app {
 
 namespace net = boost::asio;
-using tcp = net::ip::tcp;
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 
 namespace {
@@ -81,84 +78,13 @@ std::filesystem::path find_admin_dir(const std::string& configured) {
     return candidates.back();
 }
 
-tcp::acceptor open_acceptor(net::io_context& ioc, const tcp::endpoint& ep) {
-    tcp::acceptor acceptor(ioc);
-    acceptor.open(ep.protocol());
-    acceptor.set_option(tcp::acceptor::reuse_address(true));
-    // One acceptor per shard on the same port: the kernel spreads connections over them.
-    const int one = 1;
-    ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    acceptor.bind(ep);
-    acceptor.listen(4096);
-    return acceptor;
-}
-
-net::awaitable<void> accept_loop(tcp::acceptor& acceptor, http::ServerContext& ctx,
-                                 http::Shard& shard) {
-    std::chrono::steady_clock::time_point last_warning{};
-    std::size_t unreported = 0;
-    for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
-        if (ec == net::error::operation_aborted || !acceptor.is_open()) {
-            co_return;
-        }
-        if (ec) {
-            // EMFILE and friends: back off briefly instead of spinning, and say so at most
-            // every 10 s (at the open-file limit this repeats 20 times a second).
-            const auto now = std::chrono::steady_clock::now();
-            if (now - last_warning >= std::chrono::seconds(10)) {
-                spdlog::warn("accept failed: {} ({} more since the last warning); new "
-                             "connections wait in the backlog",
-                             ec.message(), unreported);
-                last_warning = now;
-                unreported = 0;
-            } else {
-                ++unreported;
-            }
-            net::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(50));
-            co_await t.async_wait(use_nothrow);
-            continue;
-        }
-        net::co_spawn(acceptor.get_executor(), http::serve_session(std::move(socket), ctx, shard),
-                      [](std::exception_ptr e) {
-                          if (e) {
-                              try {
-                                  std::rethrow_exception(e);
-                              } catch (const std::exception& ex) {
-                                  spdlog::error("session ended by an exception (a bug): {}",
-                                                ex.what());
-                              }
-                          }
-                      });
-    }
-}
-
-/// Delivers everything in the shard's inbox to its hub, in order. Shard thread only.
-void drain_inbox(http::Shard& shard) {
-    thread_local std::vector<hub::EventPtr> batch;
-    shard.inbox.take(batch);
-    std::size_t delivered = 0;
-    std::size_t dropped = 0;
-    for (const auto& event : batch) {
-        const auto counts = shard.hub.dispatch(event);
-        delivered += counts.delivered;
-        dropped += counts.dropped;
-    }
-    batch.clear();
-    // One notification per subscriber per burst; most streams write right here, without a
-    // trip through the scheduler (event_stream.cpp, write_now).
-    shard.hub.flush_ready();
-    shard.counters->add(shard.counters->delivered, delivered);
-    shard.counters->add(shard.counters->dropped, dropped);
-}
-
 /// Bounded periodic work of one shard (Redis clientsCron style): heartbeats, stuck writers
 /// and, on one shard, the backends' own (`backend_cron`, may be null). Ticks four times per
 /// heartbeat interval (at most once a second), so a heartbeat goes out at most a quarter
 /// interval late.
-net::awaitable<void> shard_cron(http::Shard& shard, const config::Config& cfg,
+net::awaitable<void> shard_cron(hub::Shard& shard, const config::Config& cfg,
                                 std::function<void()> backend_cron) {
-    net::steady_timer timer(shard.ioc);
+    net::steady_timer timer(shard.ioc());
     const std::chrono::steady_clock::duration heartbeat = cfg.sse.heartbeat;
     const auto stuck_after =
         std::max<std::chrono::steady_clock::duration>(std::chrono::seconds(30), heartbeat * 2);
@@ -229,14 +155,11 @@ int run_server(const config::Config& cfg_in) {
         throw std::runtime_error("http.trusted_proxies: invalid CIDR");
     }
 
-    std::vector<std::unique_ptr<http::Shard>> shards;
+    std::vector<std::unique_ptr<hub::Shard>> shards;
     for (unsigned i = 0; i < shard_count; ++i) {
-        auto s = std::make_unique<http::Shard>();
-        s->index = i;
-        s->counters = &metrics.shard(i);
-        shards.push_back(std::move(s));
+        shards.push_back(std::make_unique<hub::Shard>(i, metrics.shard(i)));
     }
-    Backends backends = make_backends(cfg, instance_id, metrics, shards.front()->ioc);
+    Backends backends = make_backends(cfg, instance_id, metrics, shards.front()->ioc());
 
     http::ServerContext ctx{.cfg = cfg,
                             .auth = authenticator,
@@ -246,9 +169,15 @@ int run_server(const config::Config& cfg_in) {
                             .metrics = metrics,
                             .cors = http::Cors(cfg.http.cors_origins),
                             .proxies = *proxies,
-                            .instance_id = instance_id};
+                            .monitor = {.handler = std::string(backends.broker->name()),
+                                        .instance_id = instance_id,
+                                        .metrics = metrics,
+                                        .registry = *backends.registry}};
+    ctx.monitor.rate_limit_fallback = [limiter = backends.limiter.get()] {
+        return limiter->local_fallback();
+    };
     ctx.demo_publish_key = demo_key;
-    ctx.generated_admin_token = admin_token;
+    ctx.admin.generated_token = admin_token;
     // SPEC §POST /api/admin/disconnect: an order (from this instance or, in redis mode, any)
     // runs on every shard; the answer is the sum.
     backends.control->start([&shards, instance_id](const broker::DisconnectOrder& order,
@@ -262,7 +191,7 @@ int run_server(const config::Config& cfg_in) {
         tally->left = shards.size();
         tally->done = std::move(done);
         for (auto& s : shards) {
-            net::post(s->ioc, [tally, order, shard = s.get(), instance_id] {
+            net::post(s->ioc(), [tally, order, shard = s.get(), instance_id] {
                 tally->total += http::disconnect_streams(*shard, order, instance_id);
                 if (tally->left.fetch_sub(1) == 1) {
                     tally->done(tally->total.load());
@@ -281,48 +210,31 @@ int run_server(const config::Config& cfg_in) {
             f->refresh(std::move(done));
         };
     }
-    ctx.admin_files = admin::AdminFiles(find_admin_dir(cfg.http.admin_dir));
+    ctx.admin.files = admin::AdminFiles(find_admin_dir(cfg.http.admin_dir));
     if (backends.ready) {
         ctx.ready = backends.ready;
     }
     if (backends.redis_status) {
-        ctx.redis_status = backends.redis_status;
+        ctx.monitor.redis_status = backends.redis_status;
     }
 
-    // Fan-out: every event from the broker goes to every shard's inbox, in broker order; the
-    // shard drains its inbox in one handler per burst (see hub/inbox.hpp for why not post).
+    // Fan-out: every event from the broker goes to every shard, in broker order
+    // (hub::Shard::deliver; each shard drains its inbox in one handler per burst).
     backends.broker->start([&shards](const hub::EventPtr& event) {
         for (auto& s : shards) {
-            if (s->inbox.push(event)) {
-                net::post(s->ioc, [shard = s.get()] { drain_inbox(*shard); });
-            }
+            s->deliver(event);
         }
     });
 
-    const auto listen = config::parse_listen(cfg.http.listen);
-    if (!listen) {
-        throw std::runtime_error("http.listen: cannot parse '" + cfg.http.listen + "'");
-    }
-    boost::system::error_code aec;
-    const tcp::endpoint endpoint(net::ip::make_address(listen->first, aec), listen->second);
-    if (aec) {
-        throw std::runtime_error("http.listen: bad address '" + listen->first + "'");
-    }
-    std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+    http::Listener listener(cfg.http.listen, shards);
+    listener.start(ctx, shards);
     for (auto& s : shards) {
-        try {
-            acceptors.push_back(std::make_unique<tcp::acceptor>(open_acceptor(s->ioc, endpoint)));
-        } catch (const boost::system::system_error& e) {
-            throw std::runtime_error("cannot listen on " + cfg.http.listen + ": " +
-                                     e.code().message());
-        }
-        net::co_spawn(s->ioc, accept_loop(*acceptors.back(), ctx, *s), net::detached);
-        net::co_spawn(s->ioc, shard_cron(*s, cfg, s == shards.front() ? backends.cron : nullptr),
+        net::co_spawn(s->ioc(), shard_cron(*s, cfg, s == shards.front() ? backends.cron : nullptr),
                       net::detached);
     }
     // SIGTERM/SIGINT: stop accepting, close streams (clients resume elsewhere with
     // Last-Event-ID), give in-flight work shutdown.grace_seconds, then stop.
-    net::signal_set signals(shards.front()->ioc, SIGTERM, SIGINT);
+    net::signal_set signals(shards.front()->ioc(), SIGTERM, SIGINT);
     spdlog::info("ssecast {} listening on {} ({} mode, {} shard{}, instance {})", version(),
                  cfg.http.listen, backends.broker->name(), shard_count, shard_count == 1 ? "" : "s",
                  instance_id);
@@ -332,9 +244,9 @@ int run_server(const config::Config& cfg_in) {
     {
         std::vector<net::io_context*> loops;
         for (auto& s : shards) {
-            loops.push_back(&s->ioc);
+            loops.push_back(&s->ioc());
         }
-        net::co_spawn(shards.front()->ioc,
+        net::co_spawn(shards.front()->ioc(),
                       notify_service_manager(notifier, backends.ready,
                                              "listening on " + cfg.http.listen + " (" +
                                                  std::string(backends.broker->name()) + " mode)",
@@ -351,17 +263,16 @@ int run_server(const config::Config& cfg_in) {
         notifier.stopping("draining");
         ctx.draining = true;
         for (std::size_t i = 0; i < shards.size(); ++i) {
-            net::post(shards[i]->ioc, [&, i] {
-                boost::system::error_code ignored;
-                acceptors[i]->close(ignored);
-                shards[i]->hub.close_all(errc::draining);
+            net::post(shards[i]->ioc(), [&, i] {
+                listener.close(i);
+                shards[i]->hub().close_all(errc::draining);
             });
         }
         net::co_spawn(
-            shards.front()->ioc,
+            shards.front()->ioc(),
             [&]() -> net::awaitable<void> {
                 const auto deadline = std::chrono::steady_clock::now() + cfg.shutdown.grace;
-                net::steady_timer t(shards.front()->ioc);
+                net::steady_timer t(shards.front()->ioc());
                 while (ctx.open_streams.load() > 0 && std::chrono::steady_clock::now() < deadline) {
                     t.expires_after(std::chrono::milliseconds(20));
                     co_await t.async_wait(use_nothrow);
@@ -371,7 +282,7 @@ int run_server(const config::Config& cfg_in) {
                 }
                 co_await backends.shutdown();
                 for (auto& s : shards) {
-                    s->ioc.stop();
+                    s->ioc().stop();
                 }
             },
             net::detached);
@@ -379,9 +290,9 @@ int run_server(const config::Config& cfg_in) {
 
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < shards.size(); ++i) {
-        threads.emplace_back([&, i] { shards[i]->ioc.run(); });
+        threads.emplace_back([&, i] { shards[i]->ioc().run(); });
     }
-    shards.front()->ioc.run();
+    shards.front()->ioc().run();
     for (auto& t : threads) {
         t.join();
     }

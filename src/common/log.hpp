@@ -15,12 +15,3 @@ namespace ssecast {
 void init_logging(std::string_view level, std::string_view format = "text");
 
 } // namespace ssecast
-
-/// Invariant tiers (Envoy style): ASSERT = debug only, BUG = log + count, CHECK = abort.
-#define SSECAST_CHECK(cond, msg)                                                                   \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            spdlog::critical("check failed: {} ({}:{}): {}", #cond, __FILE__, __LINE__, msg);      \
-            std::abort();                                                                          \
-        }                                                                                          \
-    } while (0)

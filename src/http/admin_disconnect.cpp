@@ -2,7 +2,7 @@
 // POST /api/admin/disconnect.
 #include "http/admin_disconnect.hpp"
 
-#include "http/async_bridge.hpp"
+#include "common/async_bridge.hpp"
 #include "http/error_reply.hpp"
 #include "http/routes.hpp"
 
@@ -54,8 +54,9 @@ std::optional<Failure> parse_disconnect(std::string_view body, broker::Disconnec
     return std::nullopt;
 }
 
-boost::asio::awaitable<Response> admin_disconnect(const Request& req, ServerContext& ctx) {
-    if (!is_admin_request(req, ctx)) {
+boost::asio::awaitable<Response>
+admin_disconnect(const Request& req, const auth::Authenticator& auth, broker::Control& control) {
+    if (!is_admin_request(req, auth)) {
         co_return error_reply(errc::unauthorized, "Admin token required.");
     }
     broker::DisconnectOrder order;
@@ -63,7 +64,7 @@ boost::asio::awaitable<Response> admin_disconnect(const Request& req, ServerCont
         co_return error_reply(f->code, f->message);
     }
     auto n = co_await await_callback<result<std::size_t>>(
-        [&](auto done) { ctx.control->disconnect(std::move(order), std::move(done)); });
+        [&](auto done) { control.disconnect(std::move(order), std::move(done)); });
     if (!n) {
         co_return error_reply(n.error(), "The order could not reach the other instances.");
     }

@@ -2,10 +2,10 @@
 // POST /api/admin/disconnect (SPEC): the body's validation and the order to every instance.
 #pragma once
 
+#include "auth/authenticator.hpp"
 #include "broker/control.hpp"
 #include "http/failure.hpp"
 #include "http/request.hpp"
-#include "http/server_context.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -25,6 +25,8 @@ std::optional<Failure> parse_disconnect(std::string_view body, broker::Disconnec
 
 /// The route: 401 without admin rights, 400 for a bad body, 503 when the order cannot be
 /// sent (redis down), else 200 `{"disconnected": N}` summed over the instances.
-boost::asio::awaitable<Response> admin_disconnect(const Request& req, ServerContext& ctx);
+/// `control` sends the order (set by App before serving).
+boost::asio::awaitable<Response>
+admin_disconnect(const Request& req, const auth::Authenticator& auth, broker::Control& control);
 
 } // namespace ssecast::http

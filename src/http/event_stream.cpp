@@ -2,7 +2,7 @@
 // SSE stream writer: one coroutine per stream, one write in flight, frames shared by pointer.
 #include "http/event_stream.hpp"
 
-#include "http/async_bridge.hpp"
+#include "common/async_bridge.hpp"
 #include "http/stream_endings.hpp"
 #include "sse/encoder.hpp"
 
@@ -40,6 +40,8 @@ constexpr std::size_t kMaxFramesPerWrite = 64;
 /// the page's bytes are bounded by a quarter of limits.max_queue_bytes).
 constexpr std::size_t kReplayPageScan = 512;
 
+} // namespace
+
 std::string response_head(const Headers& extra) {
     std::string head = "HTTP/1.1 200 OK\r\n"
                        "Content-Type: text/event-stream; charset=utf-8\r\n"
@@ -55,6 +57,8 @@ std::string response_head(const Headers& extra) {
     head += "\r\n";
     return head;
 }
+
+namespace {
 
 hub::EventPtr history_lost_event(const std::string& last_event_id) {
     boost::json::object data;
@@ -211,14 +215,14 @@ void on_wake(StreamState& st) {
 
 } // namespace
 
-void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
+void sweep_streams(hub::Shard& shard, std::chrono::steady_clock::duration heartbeat,
                    std::chrono::steady_clock::duration stuck_after) {
     const auto now = std::chrono::steady_clock::now();
     const auto wall = std::chrono::system_clock::now();
     std::vector<hub::Subscriber*> stuck;
     std::vector<hub::Subscriber*> idle;
     std::vector<hub::Subscriber*> expired;
-    shard.hub.for_each([&](hub::Subscriber& s) {
+    shard.hub().for_each([&](hub::Subscriber& s) {
         // SPEC §Expiry on open streams: found here, in the pass the sweep makes anyway, so
         // expiry costs no timer per stream; the offer-time check keeps later events out
         // between exp and this pass.
@@ -236,11 +240,11 @@ void sweep_streams(Shard& shard, std::chrono::steady_clock::duration heartbeat,
     for (auto* s : expired) {
         s->finish(token_expired_frame(), errc::unauthorized);
     }
-    shard.counters->add(shard.counters->expired, expired.size());
+    shard.counters().add(shard.counters().expired, expired.size());
     for (auto* s : stuck) {
         spdlog::warn("cutting stream of {}: a write has been stuck for over {}s", s->user_id(),
                      std::chrono::duration_cast<std::chrono::seconds>(stuck_after).count());
-        shard.counters->add(shard.counters->dropped);
+        shard.counters().add(shard.counters().dropped);
         s->close(errc::slow_consumer);
     }
     // Waking may write and close a stream, never remove it from the hub: the pointers hold.
@@ -259,9 +263,9 @@ namespace {
 /// (the client resumes later from the same id) or moved past the replay (it resumes and is
 /// told history-lost). The caller owns `st` and `req` and awaits this directly.
 net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req,
-                                    ServerContext& ctx) {
+                                    std::size_t max_queue_bytes, broker::Broker& broker) {
     auto& sub = *st.sub;
-    const std::size_t quarter = std::max<std::size_t>(ctx.cfg.limits.max_queue_bytes / 4, 1);
+    const std::size_t quarter = std::max<std::size_t>(max_queue_bytes / 4, 1);
     history::ReplayQuery q{*req.resume_from, sub.patterns(), kReplayPageScan, quarter};
     st.low_water = quarter;
     // A finished stream (expired, disconnected) replays no further.
@@ -276,7 +280,7 @@ net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req
         }
         const auto drops = sub.held_drops();
         auto page = co_await await_callback<result<history::Replay>>(
-            [&](auto done) { ctx.broker.replay(q, std::move(done)); });
+            [&](auto done) { broker.replay(q, std::move(done)); });
         if (over()) {
             break;
         }
@@ -311,22 +315,21 @@ net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req
 
 } // namespace
 
-net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
-                                   registry::ConnectionInfo conn, Headers extra, ServerContext& ctx,
-                                   Shard& shard) {
-    auto& counters = *shard.counters;
+net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, StreamSlot slot,
+                                   Headers extra, const config::Config& cfg, broker::Broker& broker,
+                                   hub::Shard& shard) {
+    auto& counters = shard.counters();
     auto st = std::make_shared<StreamState>(std::move(socket), counters);
     st->socket.non_blocking(true);
     {
         // A vanished peer (half-open: no FIN, no RST) leaves heartbeat bytes unacknowledged;
         // after this long the kernel fails the connection and the next write ends the
         // stream, instead of TCP retransmitting for ~15 minutes.
-        const auto timeout = std::max<std::chrono::milliseconds>(std::chrono::seconds(30),
-                                                                 3 * ctx.cfg.sse.heartbeat);
+        const auto timeout =
+            std::max<std::chrono::milliseconds>(std::chrono::seconds(30), 3 * cfg.sse.heartbeat);
         const unsigned ms = static_cast<unsigned>(timeout.count());
         ::setsockopt(st->socket.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
     }
-    const auto& cfg = ctx.cfg;
 
     // A raw pointer is enough (and keeps std::function from allocating): the subscriber
     // lives in this frame, and st outlives the frame.
@@ -334,16 +337,16 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
                         [st_raw = st.get()]() { on_wake(*st_raw); });
     st->sub = &sub;
     sub.set_expiry(req.who.expires_at);
-    sub.connection_id = conn.id;
+    sub.connection_id = slot.connection_id();
     // SPEC §Resume: register first, then read history, so nothing falls in between.
     const bool resuming = req.last_event_id.has_value();
     if (resuming) {
         sub.begin_handoff();
     }
-    shard.hub.add(&sub);
+    shard.hub().add(&sub);
     counters.add(counters.connections);
     counters.add(counters.connects);
-    // Counted in the registry by start_stream (try_connect); uncounted below.
+    // Counted in the registry and open_streams by admit_stream; given back below.
 
     std::string head = response_head(extra) + sse::encode_retry(cfg.sse.retry);
     auto [hec, hn] = co_await net::async_write(st->socket, net::buffer(head), use_nothrow);
@@ -355,7 +358,7 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
             sub.push_control(history_lost_event(*req.last_event_id));
             sub.finish_handoff();
         } else {
-            co_await replay_backlog(*st, req, ctx);
+            co_await replay_backlog(*st, req, cfg.limits.max_queue_bytes, broker);
         }
     }
 
@@ -389,37 +392,16 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req,
         spdlog::warn("closed slow stream of {}: outgoing queue over {} bytes (it can resume)",
                      sub.user_id(), cfg.limits.max_queue_bytes);
     }
-    shard.hub.remove(&sub);
-    ctx.broker.unwatch(sub.patterns());
+    shard.hub().remove(&sub);
+    broker.unwatch(sub.patterns());
     st->sub = nullptr;
     counters.add(counters.connections, static_cast<std::uint64_t>(-1));
     counters.add(counters.disconnects);
-    ctx.registry.disconnected(conn);
-    ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
+    slot.release();
     boost::system::error_code ignored;
     st->socket.cancel(ignored);
     st->socket.shutdown(tcp::socket::shutdown_both, ignored);
     st->socket.close(ignored);
-}
-
-net::awaitable<void> stream_stats(tcp::socket socket, Headers extra, ServerContext& ctx,
-                                  std::function<net::awaitable<std::string>()> render) {
-    net::steady_timer timer(socket.get_executor());
-    std::string head = response_head(extra) + sse::encode_retry(ctx.cfg.sse.retry);
-    auto [ec, n] = co_await net::async_write(socket, net::buffer(head), use_nothrow);
-    while (!ec && !ctx.draining.load(std::memory_order_relaxed)) {
-        const std::string doc = co_await render();
-        const std::string frame = sse::encode_event("", "stats", doc);
-        std::tie(ec, n) = co_await net::async_write(socket, net::buffer(frame), use_nothrow);
-        if (ec) {
-            break;
-        }
-        timer.expires_after(std::chrono::seconds(1));
-        co_await timer.async_wait(use_nothrow);
-    }
-    ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
-    boost::system::error_code ignored;
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
 }
 
 } // namespace ssecast::http

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Non-streaming endpoints.
+// The route table and the non-streaming endpoints.
 #include "http/routes.hpp"
 
-#include "admin/monitor.hpp"
+#include "admin/monitor_sources.hpp"
+#include "common/async_bridge.hpp"
 #include "http/admin_disconnect.hpp"
-#include "http/async_bridge.hpp"
 #include "http/error_reply.hpp"
 #include "http/publish_request.hpp"
 #include "http/static_files.hpp"
@@ -63,8 +63,9 @@ net::awaitable<Response> publish(const Request& req, ServerContext& ctx) {
                               "Publishing needs Authorization: Bearer <publish key or JWT>.");
     }
     Headers limit_headers;
-    if (auto refused = co_await check_rate_limit(ctx, config::RateLimitEndpoint::publish, *who,
-                                                 req.client_ip, limit_headers)) {
+    if (auto refused =
+            co_await check_rate_limit(ctx.limiter, ctx.metrics, config::RateLimitEndpoint::publish,
+                                      *who, req.client_ip, limit_headers)) {
         auto res = failure_reply(*refused);
         res.headers = std::move(limit_headers);
         co_return res;
@@ -104,22 +105,23 @@ net::awaitable<Response> publish(const Request& req, ServerContext& ctx) {
 
 } // namespace
 
-bool is_admin_request(const Request& req, const ServerContext& ctx) {
-    return ctx.auth.is_admin(req.header("authorization"));
+bool is_admin_request(const Request& req, const auth::Authenticator& auth) {
+    return auth.is_admin(req.header("authorization"));
 }
 
-net::awaitable<std::optional<Failure>> check_rate_limit(ServerContext& ctx,
+net::awaitable<std::optional<Failure>> check_rate_limit(ratelimit::RateLimiter& limiter,
+                                                        metrics::Metrics& metrics,
                                                         config::RateLimitEndpoint endpoint,
                                                         const auth::Identity& who,
                                                         const std::string& ip, Headers& headers) {
-    if (!ctx.limiter.covers(endpoint)) {
+    if (!limiter.covers(endpoint)) {
         co_return std::nullopt;
     }
     ratelimit::Check check{endpoint, who.anonymous ? std::string() : who.user_id, ip};
     const auto decision = co_await await_callback<ratelimit::Decision>(
-        [&](auto done) { ctx.limiter.check(check, std::move(done)); });
+        [&](auto done) { limiter.check(check, std::move(done)); });
     const bool sse = endpoint == config::RateLimitEndpoint::sse;
-    auto& g = ctx.metrics.global();
+    auto& g = metrics.global();
     (decision.allowed ? (sse ? g.rate_allowed_sse : g.rate_allowed_publish)
                       : (sse ? g.rate_limited_sse : g.rate_limited_publish))++;
     for (auto& h : ratelimit::rate_limit_headers(decision, sse ? "sse" : "publish",
@@ -136,83 +138,95 @@ net::awaitable<std::optional<Failure>> check_rate_limit(ServerContext& ctx,
     co_return std::nullopt;
 }
 
-net::awaitable<std::string> monitor_document(ServerContext& ctx, std::size_t limit,
-                                             std::string user) {
-    admin::MonitorInput in;
-    in.handler = std::string(ctx.broker.name());
-    in.instance_id = ctx.instance_id;
-    in.uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                                 ctx.started);
-    in.totals = ctx.metrics.totals();
-    in.local_connections = in.totals.connections;
-    in.redis_status = ctx.redis_status();
-    in.rate_limit_fallback = ctx.limiter.local_fallback();
-    auto snap = co_await await_callback<result<registry::RegistrySnapshot>>(
-        [&](auto done) { ctx.registry.snapshot(limit, std::move(done)); });
-    if (snap) {
-        in.global = std::move(*snap);
-    } else {
-        in.global.connections = in.local_connections;
-        in.global.instances.push_back({ctx.instance_id, in.local_connections, {}});
-    }
-    in.local_unique_users = ctx.registry.local_unique_users();
-    if (!user.empty()) {
-        auto conns = co_await await_callback<result<std::vector<registry::ConnectionRecord>>>(
-            [&](auto done) { ctx.registry.connections_of(user, limit, std::move(done)); });
-        in.connections = conns ? std::move(*conns) : std::vector<registry::ConnectionRecord>{};
-    }
-    co_return admin::render_monitor(in);
-}
-
-net::awaitable<Response> handle_request(const Request& req, ServerContext& ctx) {
+Route route_of(const Request& req) {
     const std::string& path = req.path;
-    if (req.method == "OPTIONS") {
-        co_return ctx.cors.preflight(req);
+    const std::string& method = req.method;
+    if (method == "OPTIONS") {
+        return Route::preflight;
+    }
+    if (method == "GET" && path == "/events") {
+        return Route::events;
+    }
+    if (method == "GET" && path == "/api/admin/sse-monitor/stream") {
+        return Route::monitor_stream;
     }
     if (path == "/publish") {
-        if (req.method != "POST") {
-            co_return error_reply(errc::method_not_allowed, "Use POST /publish.");
-        }
-        co_return co_await publish(req, ctx);
+        return method == "POST" ? Route::publish : Route::wrong_method;
     }
     if (path == "/api/admin/disconnect") {
-        if (req.method != "POST") {
-            co_return error_reply(errc::method_not_allowed, "Use POST /api/admin/disconnect.");
-        }
-        co_return co_await admin_disconnect(req, ctx);
+        return method == "POST" ? Route::disconnect : Route::wrong_method;
     }
-    if (req.method != "GET" && req.method != "HEAD") {
-        co_return error_reply(errc::method_not_allowed);
+    if (method != "GET" && method != "HEAD") {
+        return Route::wrong_method;
     }
     if (path == "/healthz") {
-        co_return json_reply(200, R"({"status":"ok"})");
+        return Route::healthz;
     }
     if (path == "/readyz") {
+        return Route::readyz;
+    }
+    if (path == "/metrics") {
+        return Route::metrics;
+    }
+    if (path == "/api/admin/sse-monitor") {
+        return Route::monitor;
+    }
+    if (path == "/" || path == "/index.html") {
+        return Route::demo;
+    }
+    if (path == "/admin" || path.starts_with("/admin/")) {
+        return Route::admin_files;
+    }
+    return Route::not_found;
+}
+
+net::awaitable<Response> handle_request(const Request& req, Route route, ServerContext& ctx) {
+    switch (route) {
+    case Route::preflight:
+        co_return ctx.cors.preflight(req);
+    case Route::publish:
+        co_return co_await publish(req, ctx);
+    case Route::disconnect:
+        co_return co_await admin_disconnect(req, ctx.auth, *ctx.control);
+    case Route::wrong_method:
+        if (req.path == "/publish") {
+            co_return error_reply(errc::method_not_allowed, "Use POST /publish.");
+        }
+        if (req.path == "/api/admin/disconnect") {
+            co_return error_reply(errc::method_not_allowed, "Use POST /api/admin/disconnect.");
+        }
+        co_return error_reply(errc::method_not_allowed);
+    case Route::healthz:
+        co_return json_reply(200, R"({"status":"ok"})");
+    case Route::readyz:
         if (ctx.draining.load() || !ctx.ready()) {
             co_return json_reply(503, R"({"status":"not ready"})");
         }
         co_return json_reply(200, R"({"status":"ready"})");
-    }
-    if (path == "/metrics") {
+    case Route::metrics: {
         Response res;
         res.content_type = "text/plain; version=0.0.4; charset=utf-8";
         res.body = ctx.metrics.render_prometheus();
         co_return res;
     }
-    if (path == "/api/admin/sse-monitor") {
-        if (!is_admin_request(req, ctx)) {
+    case Route::monitor: {
+        if (!is_admin_request(req, ctx.auth)) {
             co_return error_reply(errc::unauthorized, "Admin token required.");
         }
-        auto res = json_reply(
-            200, co_await monitor_document(ctx, limit_param(req), std::string(req.param("user"))));
+        auto res =
+            json_reply(200, co_await admin::monitor_document(ctx.monitor, limit_param(req),
+                                                             std::string(req.param("user"))));
         res.headers.emplace_back("Cache-Control", "no-store");
         co_return res;
     }
-    if (path == "/" || path == "/index.html") {
-        co_return demo_page(req, ctx);
-    }
-    if (path == "/admin" || path.starts_with("/admin/")) {
-        co_return admin_file(req, ctx);
+    case Route::demo:
+        co_return demo_page(req, ctx.demo_publish_key);
+    case Route::admin_files:
+        co_return admin_file(req, ctx.admin);
+    case Route::events:
+    case Route::monitor_stream: // the session hands these to a stream before routing here
+    case Route::not_found:
+        break;
     }
     co_return error_reply(errc::not_found);
 }

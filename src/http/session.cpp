@@ -3,11 +3,12 @@
 // parser (compile cost: STACK.md).
 #include "http/session.hpp"
 
-#include "http/async_bridge.hpp"
+#include "admin/stats_stream.hpp"
+#include "http/admission.hpp"
 #include "http/error_reply.hpp"
 #include "http/event_stream.hpp"
 #include "http/routes.hpp"
-#include "http/subscribe_request.hpp"
+#include "sse/encoder.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -22,6 +23,7 @@
 #include <chrono>
 #include <optional>
 #include <tuple>
+#include <variant>
 
 namespace ssecast::http {
 
@@ -146,140 +148,55 @@ void log_stream_end(std::exception_ptr e) {
     }
 }
 
-/// Checks an SSE request (auth, topics, limits) and, when accepted, hands the socket to the
-/// stream coroutine. Returns the error response otherwise.
+/// Holds the stats stream's slot while admin/ runs the stream.
+net::awaitable<void> serve_stats(tcp::socket socket, std::string head, StreamSlot slot,
+                                 const ServerContext& ctx) {
+    co_await admin::stream_stats(std::move(socket), std::move(head), ctx.monitor,
+                                 [&ctx] { return ctx.draining.load(std::memory_order_relaxed); });
+    slot.release();
+}
+
+/// Admits a stream request (http/admission) and, when accepted, hands the socket to the
+/// stream coroutine. Returns the refusal to send otherwise.
 net::awaitable<std::optional<Response>> start_stream(beast::tcp_stream& stream, const Request& req,
-                                                     ServerContext& ctx, Shard& shard) {
-    if (ctx.draining.load(std::memory_order_relaxed)) {
-        co_return error_reply(errc::draining);
-    }
-    const bool stats = req.path == "/api/admin/sse-monitor/stream";
-    SubscribeRequest sub;
+                                                     Route route, ServerContext& ctx,
+                                                     hub::Shard& shard) {
     Headers headers;
-    if (stats) {
-        if (!is_admin_request(req, ctx)) {
-            co_return error_reply(errc::unauthorized, "Admin token required.");
+    if (route == Route::monitor_stream) {
+        auto admitted = co_await admit_stats(req, ctx);
+        if (auto* refused = std::get_if<Response>(&admitted)) {
+            co_return std::move(*refused);
         }
-    } else {
-        // SPEC §Connect hook: with auth.connect_url the application decides who this is;
-        // its answer is then checked exactly like a token's claims.
-        std::optional<auth::Identity> hooked;
-        if (ctx.hook != nullptr) {
-            auto who = co_await ctx.hook->authorize(req);
-            if (!who) {
-                const errc e = static_cast<errc>(who.error().value());
-                auto res = error_reply(e, e == errc::auth_unavailable
-                                              ? "The application's authorisation check did "
-                                                "not answer; retry later."
-                                              : "");
-                if (e == errc::auth_unavailable) {
-                    res.headers.emplace_back("Retry-After", "2");
-                }
-                co_return res;
-            }
-            hooked = std::move(*who);
-        }
-        auto f = parse_subscribe(req, ctx.auth, ctx.cfg.sse.max_topics, sub,
-                                 hooked ? &*hooked : nullptr);
-        if (f && f->code == errc::unknown_key && ctx.refresh_keys) {
-            // SPEC §Keys: an unknown kid may be a rotated key; refetch (at most once per
-            // jwks_min_refresh_seconds) without blocking this loop, then check once more.
-            co_await await_callback<bool>(
-                [&](auto done) { ctx.refresh_keys([done]() mutable { done(true); }); });
-            sub = SubscribeRequest();
-            f = parse_subscribe(req, ctx.auth, ctx.cfg.sse.max_topics, sub,
-                                hooked ? &*hooked : nullptr);
-        }
-        if (f) {
-            co_return error_reply(f->code == errc::unknown_key ? errc::unauthorized : f->code,
-                                  f->message);
-        }
-        if (ctx.control != nullptr && ctx.control->blocked(sub.who.user_id)) {
-            co_return error_reply(errc::blocked, "This user was disconnected by an admin and "
-                                                 "may not subscribe again yet.");
-        }
-        if (auto refused = co_await check_rate_limit(ctx, config::RateLimitEndpoint::sse, sub.who,
-                                                     req.client_ip, headers)) {
-            auto res = error_reply(refused->code, refused->message);
-            res.headers = std::move(headers);
-            co_return res;
-        }
+        ctx.cors.apply(req, headers);
+        stream.expires_never();
+        tcp::socket socket = stream.release_socket();
+        auto ex = socket.get_executor();
+        net::co_spawn(ex,
+                      serve_stats(std::move(socket),
+                                  response_head(headers) + sse::encode_retry(ctx.cfg.sse.retry),
+                                  std::move(std::get<StreamSlot>(admitted)), ctx),
+                      log_stream_end);
+        co_return std::nullopt;
     }
-    if (ctx.open_streams.fetch_add(1, std::memory_order_relaxed) >=
-        ctx.cfg.limits.max_connections) {
-        ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
-        auto res = error_reply(errc::over_capacity);
-        res.headers.emplace_back("Retry-After", "5");
-        co_return res;
+    auto admitted = co_await admit_stream(req, ctx);
+    if (auto* refused = std::get_if<Response>(&admitted)) {
+        co_return std::move(*refused);
     }
-    registry::ConnectionInfo conn;
-    if (!stats) {
-        conn.id = ctx.next_connection_id.fetch_add(1, std::memory_order_relaxed);
-        conn.user_id = sub.who.user_id;
-        conn.topics.reserve(sub.patterns.size());
-        for (const auto& p : sub.patterns) {
-            conn.topics.push_back(p.str());
-        }
-        conn.since_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
-    }
-    // Check and count in one step, so simultaneous opens on two shards cannot both pass.
-    if (!stats && !ctx.registry.try_connect(conn, ctx.cfg.limits.max_connections_per_user)) {
-        ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
-        auto res = error_reply(errc::too_many_connections, "Too many open streams for this user "
-                                                           "(limits.max_connections_per_user).");
-        res.headers = std::move(headers);
-        res.headers.emplace_back("Retry-After", "5");
-        co_return res;
-    }
-    if (!stats) {
-        // SPEC §Resume: the live channel is confirmed before the stream answers and reads
-        // history, so no event falls between replay and live (redis: this instance's Redis
-        // subscription to these topics; memory: at once).
-        // (use_awaitable would throw a bare error_code: it travels in an optional.)
-        using Failure = std::optional<boost::system::error_code>;
-        const auto failed = co_await await_callback<Failure>([&](auto done) {
-            ctx.broker.watch(sub.patterns, [done](boost::system::error_code ec) mutable {
-                done(ec ? Failure(ec) : std::nullopt);
-            });
-        });
-        if (failed) {
-            ctx.registry.disconnected(conn);
-            ctx.open_streams.fetch_sub(1, std::memory_order_relaxed);
-            auto res =
-                error_reply(*failed == errc::timeout ? errc::timeout : errc::backend_unavailable,
-                            "Redis cannot take new subscriptions right now.");
-            res.headers = std::move(headers);
-            res.headers.emplace_back("Retry-After", "2");
-            co_return res;
-        }
-    }
-    // The registry keeps its own record; the stream needs only the id (disconnected()), so an
-    // idle stream does not hold a second copy of its topics.
-    std::vector<std::string>().swap(conn.topics);
-    ctx.cors.apply(req, headers);
+    auto& a = std::get<AdmittedStream>(admitted);
+    ctx.cors.apply(req, a.headers);
     stream.expires_never();
     tcp::socket socket = stream.release_socket();
     auto ex = socket.get_executor();
-    if (stats) {
-        const std::size_t limit = 100;
-        net::co_spawn(ex,
-                      stream_stats(std::move(socket), std::move(headers), ctx,
-                                   [&ctx, limit]() { return monitor_document(ctx, limit); }),
-                      log_stream_end);
-    } else {
-        net::co_spawn(ex,
-                      stream_events(std::move(socket), std::move(sub), std::move(conn),
-                                    std::move(headers), ctx, shard),
-                      log_stream_end);
-    }
+    net::co_spawn(ex,
+                  stream_events(std::move(socket), std::move(a.sub), std::move(a.slot),
+                                std::move(a.headers), ctx.cfg, ctx.broker, shard),
+                  log_stream_end);
     co_return std::nullopt;
 }
 
 } // namespace
 
-net::awaitable<void> serve_session(tcp::socket socket, ServerContext& ctx, Shard& shard) {
+net::awaitable<void> serve_session(tcp::socket socket, ServerContext& ctx, hub::Shard& shard) {
     boost::system::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     const tcp::endpoint peer = socket.remote_endpoint(ec);
@@ -315,9 +232,9 @@ net::awaitable<void> serve_session(tcp::socket socket, ServerContext& ctx, Shard
         const auto& msg = parser.get();
         Request req = to_request(msg, peer, ctx);
         const bool keep_alive = msg.keep_alive() && !ctx.draining.load();
-        if (req.method == "GET" &&
-            (req.path == "/events" || req.path == "/api/admin/sse-monitor/stream")) {
-            auto refused = co_await start_stream(stream, req, ctx, shard);
+        const Route route = route_of(req);
+        if (route == Route::events || route == Route::monitor_stream) {
+            auto refused = co_await start_stream(stream, req, route, ctx, shard);
             if (!refused) {
                 co_return; // the stream owns the socket now
             }
@@ -331,7 +248,7 @@ net::awaitable<void> serve_session(tcp::socket socket, ServerContext& ctx, Shard
             }
             continue;
         }
-        Response res = co_await handle_request(req, ctx);
+        Response res = co_await handle_request(req, route, ctx);
         if (co_await write_response(stream, &req, std::move(res), keep_alive, ctx) || !keep_alive) {
             break;
         }

@@ -15,6 +15,6 @@ namespace ssecast::http {
 /// http.header_timeout_seconds (slowloris), be at most http.max_header_bytes (431) and the
 /// body at most limits.max_body_bytes (413). Never throws for network or input errors.
 boost::asio::awaitable<void> serve_session(boost::asio::ip::tcp::socket socket, ServerContext& ctx,
-                                           Shard& shard);
+                                           hub::Shard& shard);
 
 } // namespace ssecast::http

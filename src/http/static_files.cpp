@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Demo page and admin UI files.
+// Demo page, and admin/ pages turned into responses.
 #include "http/static_files.hpp"
 
 #include "http/error_reply.hpp"
@@ -63,55 +63,29 @@ $("sub").click();
 
 } // namespace
 
-Response demo_page(const Request& req, const ServerContext& ctx) {
+Response demo_page(const Request& req, std::string_view demo_key) {
     Response res;
     res.content_type = "text/html; charset=utf-8";
     std::string page(kDemoPage);
-    const std::string key = req.local_visitor() ? ctx.demo_publish_key : std::string();
+    const std::string_view key = req.local_visitor() ? demo_key : std::string_view();
     page.replace(page.find("__KEY__"), 7, key);
     res.body = std::move(page);
     res.headers.emplace_back("Cache-Control", "no-store");
     return res;
 }
 
-Response admin_file(const Request& req, const ServerContext& ctx) {
+Response admin_file(const Request& req, const admin::AdminSite& site) {
     const std::string_view rel =
         std::string_view(req.path).substr(std::min<std::size_t>(req.path.size(), 7)); // "/admin/"
-    auto file = ctx.admin_files.read(rel);
-    if (!file) {
-        if (rel.empty() && !ctx.admin_files.built()) {
-            Response res;
-            res.status = 503;
-            res.content_type = "text/html; charset=utf-8";
-            res.body = "<!doctype html><title>ssecast admin</title><p>The admin UI is not built. "
-                       "Run <code>scripts/run.sh</code> (or <code>npm ci && npm run build</code> "
-                       "in <code>web/admin</code>) and restart, or point "
-                       "<code>http.admin_dir</code> at the built files.</p>";
-            return res;
-        }
+    auto page = admin::admin_page(site, rel, req.local_visitor());
+    if (!page) {
         return error_reply(errc::not_found);
     }
     Response res;
-    res.content_type = std::string(file->content_type);
-    res.body = std::move(file->body);
-    const bool prefill = !file->immutable && req.local_visitor() &&
-                         !ctx.generated_admin_token.empty() &&
-                         res.content_type.starts_with("text/html");
-    if (prefill) {
-        // Like the demo page's publish key: only a generated token, only for this machine.
-        // The token is "admin-" + [a-z0-9]: nothing to escape in an attribute.
-        const auto head = res.body.find("</head>");
-        if (head != std::string::npos) {
-            res.body.insert(head, "<meta name=\"ssecast-admin-token\" content=\"" +
-                                      ctx.generated_admin_token + "\">");
-        }
-    }
-    std::string_view cache = file->immutable ? "public, max-age=31536000, immutable" : "no-cache";
-    if (prefill) {
-        cache = "no-store"; // the page holds a secret now
-    }
-    res.headers.emplace_back("Cache-Control", std::string(cache));
-    res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    res.status = page->status;
+    res.content_type = std::move(page->content_type);
+    res.body = std::move(page->body);
+    res.headers = std::move(page->headers);
     return res;
 }
 

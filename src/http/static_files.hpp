@@ -2,20 +2,19 @@
 // Pages ssecast serves itself: the demo page at / and the built admin UI at /admin.
 #pragma once
 
+#include "admin/admin_page.hpp"
 #include "http/request.hpp"
-#include "http/server_context.hpp"
+
+#include <string_view>
 
 namespace ssecast::http {
 
 /// The demo page: subscribe to a topic and publish to it from the same page. The demo
-/// publish key is filled in only for loopback visitors.
-Response demo_page(const Request& req, const ServerContext& ctx);
+/// publish key (`demo_key`, "" = none) is filled in only for loopback visitors.
+Response demo_page(const Request& req, std::string_view demo_key);
 
-/// A file of the built admin UI (ctx.admin_dir): /admin → index.html (no-cache), hashed
-/// assets cached for a year. Refuses paths leaving the directory; if the UI was not built,
-/// a page saying how to build it. For a loopback visitor (Request::local_visitor) the HTML
-/// carries `<meta name="ssecast-admin-token">` with ctx.generated_admin_token when one was
-/// generated (never a configured token), served no-store.
-Response admin_file(const Request& req, const ServerContext& ctx);
+/// /admin and /admin/…: admin::admin_page for the path after "/admin/" and
+/// Request::local_visitor, as a response; 404 when it names no file.
+Response admin_file(const Request& req, const admin::AdminSite& site);
 
 } // namespace ssecast::http

@@ -31,7 +31,7 @@ const hub::EventPtr& disconnected_frame() {
     return frame;
 }
 
-std::size_t disconnect_streams(Shard& shard, const broker::DisconnectOrder& order,
+std::size_t disconnect_streams(hub::Shard& shard, const broker::DisconnectOrder& order,
                                std::string_view instance_id) {
     std::uint64_t connection = 0;
     if (!order.connection.empty()) {
@@ -48,7 +48,7 @@ std::size_t disconnect_streams(Shard& shard, const broker::DisconnectOrder& orde
         }
     }
     std::vector<hub::Subscriber*> matched;
-    shard.hub.for_each([&](hub::Subscriber& s) {
+    shard.hub().for_each([&](hub::Subscriber& s) {
         const bool hit = connection != 0 ? s.connection_id == connection
                                          : !order.user.empty() && s.user_id() == order.user;
         if (hit && !s.ending() && !s.closed()) {
@@ -59,7 +59,7 @@ std::size_t disconnect_streams(Shard& shard, const broker::DisconnectOrder& orde
     for (auto* s : matched) {
         s->finish(disconnected_frame(), errc::forbidden);
     }
-    shard.counters->add(shard.counters->disconnected, matched.size());
+    shard.counters().add(shard.counters().disconnected, matched.size());
     return matched.size();
 }
 

@@ -22,7 +22,7 @@ const hub::EventPtr& disconnected_frame();
 /// the stream `order.connection` names when it is "<instance_id>:<n>", with
 /// disconnected_frame() after what it has queued; returns how many. Call on the shard's
 /// thread.
-std::size_t disconnect_streams(Shard& shard, const broker::DisconnectOrder& order,
+std::size_t disconnect_streams(hub::Shard& shard, const broker::DisconnectOrder& order,
                                std::string_view instance_id);
 
 } // namespace ssecast::http

@@ -2,10 +2,14 @@
 // Topic patterns, the index, fan-out dedupe, user targeting, slow consumers, handoff.
 #include "hub/hub.hpp"
 #include "hub/inbox.hpp"
+#include "hub/shard.hpp"
+
+#include "metrics/metrics.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 
 using namespace ssecast;
 using namespace ssecast::hub;
@@ -236,6 +240,26 @@ TEST(EventInbox, OneWakeUpPerBurstAndFifoOrder) {
     EXPECT_EQ(out[0]->id.ms, 1u);
     EXPECT_EQ(out[1]->id.ms, 2u);
     EXPECT_TRUE(inbox.push(ev(3, {"t"})));
+}
+
+TEST(Shard, DeliverFromAnotherThreadReachesTheHubInOrderInOneDrain) {
+    metrics::Metrics m(1);
+    Shard shard(0, m.shard(0));
+    int wakes = 0;
+    Subscriber s("u", {pat("t")}, 1 << 20, [&] { ++wakes; });
+    shard.hub().add(&s);
+    std::thread broker([&] {
+        for (std::uint64_t i = 1; i <= 3; ++i) {
+            shard.deliver(ev(i, {"t"}));
+        }
+    });
+    broker.join();
+    EXPECT_TRUE(ids(s).empty());       // nothing reaches the hub off the shard's loop
+    EXPECT_EQ(shard.ioc().poll(), 1u); // one drain for the burst
+    EXPECT_EQ(ids(s), (std::vector<std::uint64_t>{1, 2, 3}));
+    EXPECT_EQ(wakes, 1);
+    EXPECT_EQ(m.totals().delivered, 3u);
+    shard.hub().remove(&s);
 }
 
 TEST(Subscriber, EventsPublishedAtOrAfterExpiryAreNeverQueued) {

@@ -47,9 +47,8 @@ struct GlobalCounters {
     std::atomic<std::uint64_t> rate_allowed_publish{0};
     std::atomic<std::uint64_t> redis_up{0};
     std::atomic<std::uint64_t> rate_limit_fallback{0}; ///< gauge: limits per instance (outage)
-    std::atomic<std::uint64_t> bugs{0};
-    std::atomic<std::uint64_t> ingest_refused{0};    ///< ingest items the validator refused
-    std::atomic<std::uint64_t> redis_ids_refused{0}; ///< ids from Redis ignored (bad/ahead)
+    std::atomic<std::uint64_t> ingest_refused{0};      ///< ingest items the validator refused
+    std::atomic<std::uint64_t> redis_ids_refused{0};   ///< ids from Redis ignored (bad/ahead)
     /// Publishes answered 503 because fewer than redis.min_replicas acknowledged them (WAIT).
     std::atomic<std::uint64_t> redis_unreplicated{0};
     std::atomic<std::uint64_t> redis_publish_ok{0}; ///< gauge: last publish check passed

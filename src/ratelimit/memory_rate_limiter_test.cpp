@@ -3,7 +3,6 @@
 // several rules, headers, identifiers, memory bounds, concurrency.
 #include "ratelimit/memory_rate_limiter.hpp"
 #include "ratelimit/sliding_window.hpp"
-#include "ratelimit/sliding_window_lua.hpp"
 
 #include <gtest/gtest.h>
 
@@ -308,11 +307,6 @@ TEST(MemoryRateLimiter, TwoThreadsOneKey) {
     a.join();
     b.join();
     EXPECT_EQ(ok.load(), 7);
-}
-
-TEST(SlidingWindowLua, EmbeddedScriptIsTheSource) {
-    EXPECT_NE(kSlidingWindowLua.find("ZREMRANGEBYSCORE"), std::string_view::npos);
-    EXPECT_NE(kSlidingWindowLua.find("PEXPIRE"), std::string_view::npos);
 }
 
 } // namespace

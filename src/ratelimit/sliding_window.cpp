@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Sliding-log window math; keep in step with sliding_window.lua.
+// Sliding-log window math; keep in step with src/redis/lua/sliding_window.lua.
 #include "ratelimit/sliding_window.hpp"
 
 #include <algorithm>

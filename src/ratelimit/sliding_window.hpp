@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Sliding-log window math, pure and backend-free: the memory limiter runs it in-process and
-// src/ratelimit/sliding_window.lua mirrors it line for line in Redis (docs/rate-limiting.md).
+// src/redis/lua/sliding_window.lua mirrors it line for line in Redis (docs/rate-limiting.md).
 #pragma once
 
 #include "ratelimit/rate_limiter.hpp"

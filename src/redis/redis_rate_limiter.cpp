@@ -3,7 +3,7 @@
 #include "redis/redis_rate_limiter.hpp"
 
 #include "ratelimit/sliding_window.hpp"
-#include "ratelimit/sliding_window_lua.hpp"
+#include "redis/scripts.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -19,7 +19,7 @@ struct RedisRateLimiter::State : std::enable_shared_from_this<State> {
           metrics::Metrics& m, std::shared_ptr<Connection> commands, std::chrono::milliseconds t)
         : ioc(io), rules(std::move(r)), key_prefix(keys.prefix + "rl:"),
           member_suffix(keys.instance_id + ":"), metrics(m), cmd(std::move(commands)),
-          script(Script::create(ratelimit::kSlidingWindowLua)), timeout(t),
+          script(Script::create(lua::kSlidingWindow)), timeout(t),
           local(rules, SystemClock::instance()) {}
 
     /// One request waiting for Redis: whichever of reply and timer comes first decides.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // RateLimiter over Redis: every rule of a request decided in ONE EVALSHA of
-// ratelimit/sliding_window.lua, so the limit is global across instances; a per-instance
+// redis/lua/sliding_window.lua, so the limit is global across instances; a per-instance
 // MemoryRateLimiter decides while Redis is unreachable (docs/rate-limiting.md §Redis).
 #pragma once
 

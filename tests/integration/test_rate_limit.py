@@ -225,8 +225,8 @@ def test_max_connections_per_user_under_concurrent_opens(make_server):
         close_all(results)
 
 
-# --- The Redis mirror (src/ratelimit/sliding_window.lua), run directly in redis-server ---
-LUA = (Path(__file__).resolve().parents[2] / "src" / "ratelimit" / "sliding_window.lua"
+# --- The Redis mirror (src/redis/lua/sliding_window.lua), run directly in redis-server ---
+LUA = (Path(__file__).resolve().parents[2] / "src" / "redis" / "lua" / "sliding_window.lua"
        ).read_text()
 
 

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
 -- Sliding-log rate limit for every rule of ONE request, atomically (SPEC §Rate limiting).
--- Mirrors first_in_window() + decide() in sliding_window.cpp; change both together.
+-- Mirrors first_in_window() + decide() in src/ratelimit/sliding_window.cpp; change both together.
 --
 -- KEYS[i]  one ZSET per applicable rule: <prefix>rl:<AppliedRule::key>; members are accepted
 --          requests, scored by their time in microseconds (Redis TIME, so every instance

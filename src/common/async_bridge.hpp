@@ -11,7 +11,7 @@
 #include <memory>
 #include <utility>
 
-namespace ssecast::http {
+namespace ssecast {
 
 /// `co_await await_callback<T>(start)`: calls `start(std::function<void(T)>)` and resumes
 /// with the T it is given, on the awaiting coroutine's executor. `start` must call the
@@ -32,4 +32,4 @@ template <class T, class Start> boost::asio::awaitable<T> await_callback(Start s
         boost::asio::use_awaitable);
 }
 
-} // namespace ssecast::http
+} // namespace ssecast
