@@ -384,6 +384,26 @@ class RedisServer:
                 self.proc.wait(timeout=5)
 
 
+def instance_env(url, i, **extra):
+    """The environment of redis-mode instance `i` (id i<i>) on the Redis at `url`."""
+    env = {"SSECAST_REDIS_URL": url, "SSECAST_REDIS_INSTANCE_ID": f"i{i}",
+           "SSECAST_SSE_HEARTBEAT_SECONDS": "1", "SSECAST_HTTP_THREADS": "2"}
+    env.update(extra)
+    return env
+
+
+def stop_all_clean(things):
+    """stop_clean()s (or, for a Cluster, stop()s) every one, then fails with every unclean
+    exit at once: one crash must not keep the others running."""
+    failures = []
+    for t in things:
+        try:
+            t.stop_clean() if hasattr(t, "stop_clean") else t.stop()
+        except AssertionError as e:
+            failures.append(str(e))
+    assert not failures, "\n".join(failures)
+
+
 class Cluster:
     """One redis-server and `n` ssecast instances (ids i0, i1, ...) sharing it. A cluster
     that fails to start stops what did start before the error propagates."""
@@ -402,10 +422,7 @@ class Cluster:
             raise
 
     def make(self, i):
-        env = {"SSECAST_REDIS_URL": self.redis.url, "SSECAST_REDIS_INSTANCE_ID": f"i{i}",
-               "SSECAST_SSE_HEARTBEAT_SECONDS": "1", "SSECAST_HTTP_THREADS": "2"}
-        env.update(self.env)
-        return Server(env=env).start()
+        return Server(env=instance_env(self.redis.url, i, **self.env)).start()
 
     def wait_ready(self, timeout=15):
         for s in self.servers:
@@ -420,14 +437,10 @@ class Cluster:
     def stop(self):
         """Stops everything (again is harmless); fails when an instance that served exited
         uncleanly."""
-        failures = []
-        for s in self.servers:
-            try:
-                s.stop_clean()
-            except AssertionError as e:
-                failures.append(str(e))
-        self.redis.stop()
-        assert not failures, "\n".join(failures)
+        try:
+            stop_all_clean(self.servers)
+        finally:
+            self.redis.stop()
 
 
 @pytest.fixture
@@ -447,13 +460,7 @@ def make_server():
         return s
 
     yield factory
-    failures = []
-    for s in started:
-        try:
-            s.stop_clean()
-        except AssertionError as e:
-            failures.append(str(e))
-    assert not failures, "\n".join(failures)
+    stop_all_clean(started)
 
 
 @pytest.fixture
@@ -478,13 +485,7 @@ def make_cluster():
         return c
 
     yield factory
-    failures = []
-    for c in made:
-        try:
-            c.stop()
-        except AssertionError as e:
-            failures.append(str(e))
-    assert not failures, "\n".join(failures)
+    stop_all_clean(made)
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import RUN_DIR, ROOT, RedisServer, Server, ssecast_bin, wait_until
+from conftest import (RUN_DIR, ROOT, RedisServer, Server, instance_env, ssecast_bin,
+                      stop_all_clean, wait_until)
 from redis_support import PREFIX, assert_no_more_events, auth
 
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(8)
@@ -52,24 +53,12 @@ class AuthRedis(RedisServer):
         return out.stdout.strip()
 
 
-def redis_env(url, i, **extra):
-    env = {"SSECAST_REDIS_URL": url, "SSECAST_REDIS_INSTANCE_ID": f"i{i}",
-           "SSECAST_SSE_HEARTBEAT_SECONDS": "1", "SSECAST_HTTP_THREADS": "2"}
-    env.update(extra)
-    return env
-
-
 def ready(s) -> bool:
     return requests.get(s.url + "/readyz", timeout=2).status_code == 200
 
 
 def status(s) -> str:
     return s.admin().json()["redis"]["status"]
-
-
-def stop_all(*things):
-    for t in things:
-        t.stop()
 
 
 # --- the documented rule names every command ssecast sends --------------------------------
@@ -123,7 +112,7 @@ def test_acl_user_with_the_documented_rule_runs_everything():
     url = f"redis://ssecast:{urllib.parse.quote(password, safe='')}@127.0.0.1:{r.port}/3"
     limits = {"SSECAST_RATE_LIMIT": "publish:ip:1000/60,sse:user_or_ip:1000/60",
               "SSECAST_REDIS_HEARTBEAT_SECONDS": "1", "SSECAST_REDIS_INSTANCE_TTL_SECONDS": "3"}
-    servers = [Server(env=redis_env(url, i, **limits)).start() for i in range(3)]
+    servers = [Server(env=instance_env(url, i, **limits)).start() for i in range(3)]
     a, b, victim = servers
     try:
         for s in servers:
@@ -186,7 +175,7 @@ def test_acl_user_with_the_documented_rule_runs_everything():
             assert "NOPERM" not in text and "can't" not in text, text
             assert password not in text and urllib.parse.quote(password, safe="") not in text
     finally:
-        stop_all(*servers, r)
+        stop_all_clean([*servers, r])
 
 
 # --- passwords: URL (percent-encoded), file, env; never shown ---------------------------
@@ -230,9 +219,9 @@ def test_passwords_from_url_file_and_env_work_and_never_show():
     pw_file.write_text(password + "\n")
     pw_file.chmod(0o600)
     plain = f"redis://127.0.0.1:{r.port}"
-    envs = [redis_env(f"redis://:{encoded}@127.0.0.1:{r.port}", 0, SSECAST_LOG_LEVEL="debug"),
-            redis_env(plain, 1, SSECAST_REDIS_PASSWORD_FILE=str(pw_file)),
-            redis_env(plain, 2, SSECAST_REDIS_PASSWORD=password)]
+    envs = [instance_env(f"redis://:{encoded}@127.0.0.1:{r.port}", 0, SSECAST_LOG_LEVEL="debug"),
+            instance_env(plain, 1, SSECAST_REDIS_PASSWORD_FILE=str(pw_file)),
+            instance_env(plain, 2, SSECAST_REDIS_PASSWORD=password)]
     servers = [Server(env=e).start() for e in envs]
     try:
         for s in servers:
@@ -268,7 +257,7 @@ def test_passwords_from_url_file_and_env_work_and_never_show():
             for secret in (password, encoded, password[:11]):
                 assert secret not in text, f"{secret!r} shown in:\n{text[:3000]}"
     finally:
-        stop_all(*servers, r)
+        stop_all_clean([*servers, r])
 
 
 # --- wrong credentials: up, 503, auth_failed, few log lines, recovery ------------------------
@@ -295,7 +284,7 @@ def wait_recovered(s, timeout=12):
 def test_wrong_password_is_auth_failed_until_fixed_on_the_redis_side():
     r = AuthRedis(requirepass="right-" + secrets.token_hex(4)).start()
     wrong = "wrong-" + secrets.token_hex(8)
-    s = Server(env=redis_env(f"redis://:{wrong}@127.0.0.1:{r.port}", 0)).start()
+    s = Server(env=instance_env(f"redis://:{wrong}@127.0.0.1:{r.port}", 0)).start()
     try:
         wait_until(lambda: status(s) == "auth_failed", timeout=5, what="auth_failed")
         assert_auth_failed(s)
@@ -318,13 +307,13 @@ def test_wrong_password_is_auth_failed_until_fixed_on_the_redis_side():
         assert "after" in s.logs() and "failed attempts" in s.logs()
         assert time.monotonic() - started > 8
     finally:
-        stop_all(s, r)
+        stop_all_clean([s, r])
 
 
 def test_unknown_acl_user_then_missing_command_then_fixed():
     r = AuthRedis().start()
     password = "acl-" + secrets.token_hex(8)
-    s = Server(env=redis_env(f"redis://ssecast:{password}@127.0.0.1:{r.port}", 0)).start()
+    s = Server(env=instance_env(f"redis://ssecast:{password}@127.0.0.1:{r.port}", 0)).start()
     try:
         # No such user yet: WRONGPASS on AUTH.
         wait_until(lambda: status(s) == "auth_failed", timeout=5, what="auth_failed")
@@ -342,14 +331,14 @@ def test_unknown_acl_user_then_missing_command_then_fixed():
         assert r.cli("ACL", "SETUSER", *rule_args(password)) == "OK"
         wait_recovered(s)
     finally:
-        stop_all(s, r)
+        stop_all_clean([s, r])
 
 
 def test_password_file_rotation_needs_no_restart():
     r = AuthRedis(requirepass="old-" + secrets.token_hex(4)).start()
     pw_file = Path(RUN_DIR) / f"redis-password-rot-{r.port}"
     pw_file.write_text(r.requirepass + "\n")
-    s = Server(env=redis_env(f"redis://127.0.0.1:{r.port}", 0,
+    s = Server(env=instance_env(f"redis://127.0.0.1:{r.port}", 0,
                              SSECAST_REDIS_PASSWORD_FILE=str(pw_file))).start()
     try:
         wait_until(lambda: ready(s), timeout=15, what="ready")
@@ -362,7 +351,7 @@ def test_password_file_rotation_needs_no_restart():
         wait_recovered(s)
         assert new not in s.logs()
     finally:
-        stop_all(s, r)
+        stop_all_clean([s, r])
 
 
 # --- a hung Redis --------------------------------------------------------------------------
@@ -405,7 +394,7 @@ class HungRedis:
 
 def test_hung_redis_is_a_down_redis():
     hung = HungRedis()
-    s = Server(env=redis_env(f"redis://127.0.0.1:{hung.port}", 0,
+    s = Server(env=instance_env(f"redis://127.0.0.1:{hung.port}", 0,
                              SSECAST_REDIS_CONNECT_TIMEOUT_MS="1000")).start()
     try:
         time.sleep(2.5)
@@ -417,12 +406,12 @@ def test_hung_redis_is_a_down_redis():
         assert status(s) == "disconnected"
         assert "no answer to PING within the connect timeout" in s.logs()
     finally:
-        stop_all(s, hung)
+        stop_all_clean([s, hung])
 
 
 def test_sigstop_redis_publish_answers_503_within_the_command_timeout():
     r = RedisServer().start()
-    s = Server(env=redis_env(r.url, 0, SSECAST_REDIS_COMMAND_TIMEOUT_MS="1000",
+    s = Server(env=instance_env(r.url, 0, SSECAST_REDIS_COMMAND_TIMEOUT_MS="1000",
                              SSECAST_REDIS_CONNECT_TIMEOUT_MS="1000")).start()
     try:
         wait_until(lambda: ready(s), timeout=15, what="ready")
@@ -455,4 +444,4 @@ def test_sigstop_redis_publish_answers_503_within_the_command_timeout():
         assert got["id"] == after.json()["id"]
         stream.close()
     finally:
-        stop_all(s, r)
+        stop_all_clean([s, r])
