@@ -130,8 +130,9 @@ int run_cli(int argc, char** argv, char** envp) {
             "host:port to listen on (http.listen)");
         cmd->add_option_function<std::string>(
             "--redis", [&](const std::string& v) { flags.redis = v; },
-            "redis://[[user]:password@]host[:port][/db]: run in redis mode (redis.url); "
-            "prefer redis.password_file for the password");
+            "redis[s]://[[user]:password@]host[:port][/db] or redis+sentinel://[[user]:"
+            "password@]host[:port][,...]/MASTER[/db]: run in redis mode (redis.url); prefer "
+            "redis.password_file for the password");
     };
 
     auto* serve = cli.add_subcommand("serve", "Run the hub (memory mode unless Redis is set)");
