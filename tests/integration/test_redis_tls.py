@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import RUN_DIR, Server, free_port, wait_until
-from test_redis_auth import redis_env, ready, status
+from conftest import RUN_DIR, Server, free_port, instance_env, wait_until
+from test_redis_auth import ready, status
 from redis_support import auth
 
 
@@ -96,7 +96,7 @@ def auth_calls(r) -> int:
 
 
 def tls_env(r, i, pki, **extra):
-    env = redis_env(f"rediss://:{r.PASSWORD}@127.0.0.1:{r.port}", i,
+    env = instance_env(f"rediss://:{r.PASSWORD}@127.0.0.1:{r.port}", i,
                     SSECAST_REDIS_TLS_CA_FILE=str(pki / "ca.crt"),
                     SSECAST_REDIS_TLS_CERT_FILE=str(pki / "client.crt"),
                     SSECAST_REDIS_TLS_KEY_FILE=str(pki / "client.key"))
