@@ -6,6 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/utf8.hpp"
+
+#include <algorithm>
 #include <charconv>
 
 namespace ssecast::redis {
@@ -26,6 +29,15 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
     return static_cast<std::uint16_t>(v);
 }
 
+/// A master address a sentinel may name: an IP or DNS name (it goes to the resolver and into
+/// log lines, so nothing else is taken from the wire).
+bool is_host(std::string_view h) {
+    return !h.empty() && h.size() <= 253 && std::all_of(h.begin(), h.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '-' || c == '_' || c == ':';
+    });
+}
+
 std::string shown(const config::HostPort& hp) {
     return hp.host + ":" + std::to_string(hp.port);
 }
@@ -39,7 +51,7 @@ std::optional<config::HostPort> parse_switch_master(std::string_view message,
         words.push_back(message.substr(0, space));
         message = space == std::string_view::npos ? std::string_view() : message.substr(space + 1);
     }
-    if (words.size() != 5 || words[0] != master || words[3].empty()) {
+    if (words.size() != 5 || words[0] != master || !is_host(words[3])) {
         return std::nullopt;
     }
     const auto port = parse_port(words[4]);
@@ -167,8 +179,8 @@ void Sentinel::ask(std::size_t from, std::chrono::steady_clock::time_point deadl
             } else if (r->is_nil()) {
                 failed = "sentinel " + at + " knows no master named " + self->opts_.master;
             } else if (r->is_error()) {
-                failed = "sentinel " + at + ": " + r->str;
-            } else if (r->is_array() && r->elements.size() == 2 && !r->elements[0].str.empty()) {
+                failed = "sentinel " + at + ": " + log_excerpt(r->str, 120);
+            } else if (r->is_array() && r->elements.size() == 2 && is_host(r->elements[0].str)) {
                 if (const auto port = parse_port(r->elements[1].str)) {
                     done(config::HostPort{r->elements[0].str, *port}, {});
                     return;
