@@ -6,7 +6,7 @@
 import threading
 import time
 
-from conftest import CheckedThread, wait_until
+from conftest import CheckedThread, Server, instance_env, wait_until
 from redis_support import PREFIX, assert_no_more_events, auth
 
 
@@ -172,3 +172,66 @@ def test_max_total_events_evicts_the_oldest_events_of_the_largest_topic_first(ma
     assert g.next_event()["event"] == "ssecast.history-lost"
     assert [e["id"] for e in g.events(sizes["big"])] == big[-sizes["big"]:]
     g.close()
+
+
+def test_a_lowered_max_total_events_applies_without_a_publish(make_cluster):
+    c = make_cluster(n=1, env={"SSECAST_HISTORY_MAX_EVENTS": "50",
+                               "SSECAST_HISTORY_MAX_TOTAL_EVENTS": "100"})
+    a = c.servers[0]
+    before = a.publish({"topic": "other", "data": "start"}).json()["id"]
+    small = [a.publish({"topic": "small", "data": i}).json()["id"] for i in range(5)]
+    for i in range(30):
+        assert a.publish({"topic": "big", "data": i}).status_code == 200
+    # An instance with a lower bound joins; nobody publishes. Its periodic publish check
+    # applies the bound: the largest topic goes down first, the small one keeps all.
+    b = Server(env=instance_env(c.redis.url, 1, SSECAST_HISTORY_MAX_EVENTS="50",
+                                SSECAST_HISTORY_MAX_TOTAL_EVENTS="11")).start()
+    c.servers.append(b)
+    wait_until(lambda: int(c.redis.cli("GET", PREFIX + "history-total")) <= 11, timeout=10,
+               what="history total down to the lowered bound")
+    sizes = {t: int(c.redis.cli("XLEN", PREFIX + "topic:" + t)) for t in ("small", "big")}
+    assert sizes == {"small": 5, "big": 5}, sizes
+    s = b.subscribe("small", headers={**auth("s"), "Last-Event-ID": before})
+    assert [e["id"] for e in s.events(5)] == small
+    assert_no_more_events(s)
+    s.close()
+
+
+def test_a_topic_whose_history_expired_is_counted_from_zero_again(make_cluster):
+    c = make_cluster(n=1, env={"SSECAST_HISTORY_MAX_AGE_SECONDS": "1"})
+    a = c.servers[0]
+    for i in range(3):
+        assert a.publish({"topic": "t", "data": i}).status_code == 200
+    assert c.redis.cli("ZSCORE", PREFIX + "topic-sizes", "t") == "3"
+    # Idle past max_age (plus the TTL slack of a quarter of it): the stream expires with
+    # its events; the next publish starts the topic's count again from what it holds.
+    wait_until(lambda: c.redis.cli("EXISTS", PREFIX + "topic:t") == "0", timeout=5,
+               what="the idle topic's stream expired")
+    last = a.publish({"topic": "t", "data": "again"}).json()["id"]
+    assert c.redis.cli("ZSCORE", PREFIX + "topic-sizes", "t") == "1"
+    assert c.redis.cli("GET", PREFIX + "history-total") == "1"
+    s = a.subscribe("t", headers={**auth("s"), "Last-Event-ID": "0-1"})
+    first = s.next_event()
+    assert first["event"] == "ssecast.history-lost"  # the three expired ones
+    assert s.next_event()["id"] == last
+    s.close()
+
+
+def test_a_busy_topic_keeps_its_history_while_ttls_are_refreshed_lazily(make_cluster):
+    c = make_cluster(n=1, env={"SSECAST_HISTORY_MAX_AGE_SECONDS": "1"})
+    a = c.servers[0]
+    ids = []
+    deadline = time.monotonic() + 3.5  # several max_age periods of steady publishing
+    while time.monotonic() < deadline:
+        ids.append(a.publish({"topic": "busy", "data": len(ids)}).json()["id"])
+        time.sleep(0.05)
+    stream_ttl = int(c.redis.cli("PTTL", PREFIX + "topic:busy"))
+    meta_ttl = int(c.redis.cli("PTTL", PREFIX + "topic-meta:busy"))
+    # The stream outlives its last event by max_age to max_age + slack, the meta record
+    # by at least 2 x max_age (what replay.lua relies on).
+    assert 1000 - 300 < stream_ttl <= 1250, stream_ttl
+    assert 2000 - 300 < meta_ttl <= 2250, meta_ttl
+    # The newest events are all still there for a resume.
+    s = a.subscribe("busy", headers={**auth("s"), "Last-Event-ID": ids[-4]})
+    assert [e["id"] for e in s.events(3)] == ids[-3:]
+    s.close()

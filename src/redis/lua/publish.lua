@@ -6,8 +6,8 @@
 -- KEYS[5] topic sizes (ZSET: topic -> entries retained)  KEYS[6] entries retained, in all
 -- Per topic T (built from ARGV[1], the key prefix; topic names never contain '|', so the
 -- three families cannot collide): <prefix>topic:T its capped stream, <prefix>topic-meta:T
--- a hash {last = newest id on T, trimmed = newest id removed from T}, channel
--- <prefix>events:T.
+-- a hash {last = newest id on T, trimmed = newest id removed from T, ttl_at = when both TTLs
+-- were last set (ms)}, channel <prefix>events:T.
 -- ARGV[1] key prefix  ARGV[2] history.max_events (per topic)  ARGV[3] history.max_age in ms
 -- ARGV[4] the caller's id floor ("<ms>-<seq>")  ARGV[5] ingest item to consume ("" = none)
 -- ARGV[6] how far ahead of TIME a stored id may be, in ms  ARGV[7] history.max_total_events
@@ -29,6 +29,11 @@ local horizon = now + tonumber(ARGV[6])
 local prefix = ARGV[1]
 local maxlen = tonumber(ARGV[2])
 local maxage = tonumber(ARGV[3])
+-- TTLs are refreshed at most once per `slack`, so a busy topic does not pay two PEXPIREs per
+-- publish: the stream lives max_age to max_age + slack after its last event (replay never
+-- returns an event older than max_age, so this is only memory), the meta record at least
+-- 2 x max_age (replay.lua relies on that).
+local slack = math.max(math.floor(maxage / 4), 1)
 
 -- ms, seq of a well-formed id; nil for anything else. `bounded`: also nil when the id is
 -- past the horizon (ids stored in Redis, which anyone with access to it can write).
@@ -91,12 +96,13 @@ for _, events in ipairs(requests) do
       if not topics[name] then
         local st = {stream = prefix .. 'topic:' .. name, meta = prefix .. 'topic-meta:' .. name,
                     added = {}}
-        local ok, meta = pcall(redis.call, 'HMGET', st.meta, 'last', 'trimmed')
+        local ok, meta = pcall(redis.call, 'HMGET', st.meta, 'last', 'trimmed', 'ttl_at')
         if not ok then return refuse(st.meta .. ' is not a hash (delete the key)') end
         local ok2, len = pcall(redis.call, 'XLEN', st.stream)
         if not ok2 then return refuse(st.stream .. ' is not a stream (delete the key)') end
         st.len = len
         st.fresh = len == 0
+        st.ttl_at = tonumber(meta[3])
         local top = meta[1]
         if len > 0 and not top then
           -- A stream without its record (deleted by hand): ask the stream itself.
@@ -124,10 +130,44 @@ for _, events in ipairs(requests) do
     end
   end
 end
+
+-- history.max_total_events: past it, the oldest events of the largest topic go first. The
+-- sizes are exact except for streams that expired with their key (idle for max_age); those
+-- are corrected here when they come up as the largest (XLEN), and by cleanup.lua.
+local max_total = tonumber(ARGV[7])
+local function enforce_total(total)
+  for _ = 1, 32 do
+    if total <= max_total then return end
+    local top = redis.call('ZREVRANGE', KEYS[5], 0, 1, 'WITHSCORES')
+    if #top == 0 then return end
+    local name, counted = top[1], tonumber(top[2])
+    local stream = prefix .. 'topic:' .. name
+    local real = redis.call('XLEN', stream)
+    if real ~= counted then
+      redis.call('ZADD', KEYS[5], real, name)
+      total = redis.call('INCRBY', KEYS[6], real - counted)
+    else
+      -- Down to the next largest topic's size (at least one event), at most the excess.
+      local second = top[4] and tonumber(top[4]) or 0
+      local k = math.min(total - max_total, math.max(real - second, 1), real)
+      local gone = redis.call('XRANGE', stream, '-', '+', 'COUNT', k)
+      redis.call('XTRIM', stream, 'MAXLEN', real - k)
+      redis.call('HSET', prefix .. 'topic-meta:' .. name, 'trimmed', gone[#gone][1])
+      redis.call('ZINCRBY', KEYS[5], -k, name)
+      total = redis.call('INCRBY', KEYS[6], -k)
+    end
+  end
+end
+
 if ARGV[5] ~= '' and not redis.call('LPOS', KEYS[3], ARGV[5]) then
   return {{}, ignored} -- requeued or published by someone else: never publish it twice
 end
-if #requests == 0 then return {{}, ignored} end
+if #requests == 0 then
+  -- The periodic check: publishes that fill no new room skip the bound (below), so a
+  -- lowered history.max_total_events is applied here, within a check interval.
+  enforce_total(tonumber(redis.call('GET', KEYS[6]) or '0') or 0)
+  return {{}, ignored}
+end
 
 -- Ids, in request order: strictly increasing across every topic of this Redis.
 local ids, newest = {}, nil
@@ -207,52 +247,39 @@ for _, name in ipairs(order) do
       end
     end
   end
-  if st.trimmed then
-    redis.call('HSET', st.meta, 'last', st.added[#st.added], 'trimmed', st.trimmed)
-  else
-    redis.call('HSET', st.meta, 'last', st.added[#st.added])
-  end
   -- An idle topic's events all expire together with its stream; the meta record outlives
-  -- it so that a resume still knows what this topic lost (replay.lua).
-  redis.call('PEXPIRE', st.stream, maxage)
-  redis.call('PEXPIRE', st.meta, 2 * maxage)
-  local delta = #st.added - removed
+  -- it so that a resume still knows what this topic lost (replay.lua). A new stream (fresh)
+  -- has no TTL yet.
+  local fields = {'HSET', st.meta, 'last', st.added[#st.added]}
+  if st.trimmed then
+    fields[#fields + 1] = 'trimmed'
+    fields[#fields + 1] = st.trimmed
+  end
+  local refresh = st.fresh or not st.ttl_at or now - st.ttl_at >= slack or st.ttl_at > now
+  if refresh then
+    fields[#fields + 1] = 'ttl_at'
+    fields[#fields + 1] = tostring(now)
+  end
+  redis.call(unpack(fields))
+  if refresh then
+    redis.call('PEXPIRE', st.stream, maxage + slack)
+    redis.call('PEXPIRE', st.meta, 2 * maxage + slack)
+  end
+  local grown = #st.added - removed
   if st.fresh then
     redis.call('ZADD', KEYS[4], 0, name)
     -- A stream gone by expiry held nothing any more, whatever its size still says.
-    delta = delta - tonumber(redis.call('ZSCORE', KEYS[5], name) or '0')
-    redis.call('ZADD', KEYS[5], 0, name)
+    local counted = tonumber(redis.call('ZSCORE', KEYS[5], name) or '0')
+    redis.call('ZADD', KEYS[5], grown, name)
+    total_delta = total_delta + grown - counted
+  elseif grown ~= 0 then
+    redis.call('ZINCRBY', KEYS[5], grown, name)
+    total_delta = total_delta + grown
   end
-  redis.call('ZINCRBY', KEYS[5], delta, name)
-  total_delta = total_delta + delta
 end
+-- A commit into full topics adds as much as it trims: the total did not move.
+if total_delta ~= 0 then enforce_total(redis.call('INCRBY', KEYS[6], total_delta)) end
 
--- history.max_total_events: past it, the oldest events of the largest topic go first. The
--- sizes are exact except for streams that expired with their key (idle for max_age); those
--- are corrected here when they come up as the largest (XLEN), and by cleanup.lua.
-local total = redis.call('INCRBY', KEYS[6], total_delta)
-local max_total = tonumber(ARGV[7])
-for _ = 1, 32 do
-  if total <= max_total then break end
-  local top = redis.call('ZREVRANGE', KEYS[5], 0, 1, 'WITHSCORES')
-  if #top == 0 then break end
-  local name, counted = top[1], tonumber(top[2])
-  local stream = prefix .. 'topic:' .. name
-  local real = redis.call('XLEN', stream)
-  if real ~= counted then
-    redis.call('ZADD', KEYS[5], real, name)
-    total = redis.call('INCRBY', KEYS[6], real - counted)
-  else
-    -- Down to the next largest topic's size (at least one event), at most the excess.
-    local second = top[4] and tonumber(top[4]) or 0
-    local k = math.min(total - max_total, math.max(real - second, 1), real)
-    local gone = redis.call('XRANGE', stream, '-', '+', 'COUNT', k)
-    redis.call('XTRIM', stream, 'MAXLEN', real - k)
-    redis.call('HSET', prefix .. 'topic-meta:' .. name, 'trimmed', gone[#gone][1])
-    redis.call('ZINCRBY', KEYS[5], -k, name)
-    total = redis.call('INCRBY', KEYS[6], -k)
-  end
-end
 redis.call('SET', KEYS[1], newest)
 redis.call('SET', KEYS[2], ids[1][1], 'NX') -- first id of this incarnation of the data
 if ARGV[5] ~= '' then redis.call('LREM', KEYS[3], 1, ARGV[5]) end
