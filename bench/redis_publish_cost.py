@@ -5,7 +5,10 @@
 # N more on keep-alive HTTP and reads Redis's own accounting (INFO commandstats: the publish
 # script's usec_per_call, and every command it ran). Binaries are measured one after another
 # on fresh Redis servers, in the same run.
-# Usage: bench/redis_publish_cost.py [--events N] [--fill N] [--topics T] BIN [BIN...]
+# --max-events sets history.max_events (default: the fill, so no topic is full; fill/topics
+# makes every topic full, the steady state where each publish trims one entry).
+# Usage: bench/redis_publish_cost.py [--events N] [--fill N] [--topics T] [--max-events M]
+#        BIN [BIN...]
 import argparse
 import os
 import sys
@@ -16,18 +19,19 @@ import requests  # noqa: E402
 from conftest import PUBLISH_KEY, RedisServer, Server, wait_until  # noqa: E402
 
 
-def measure(binary, fill, events, topics):
+def measure(binary, fill, events, topics, max_events):
     os.environ["SSECAST_BIN"] = binary
     redis = RedisServer().start()
-    srv = Server(env={"SSECAST_REDIS_URL": redis.url, "SSECAST_HISTORY_MAX_EVENTS": str(fill),
+    srv = Server(env={"SSECAST_REDIS_URL": redis.url, "SSECAST_HISTORY_MAX_EVENTS": str(max_events or fill),
                       "SSECAST_HTTP_THREADS": "1"}).start()
     try:
         wait_until(lambda: requests.get(srv.url + "/readyz", timeout=1).status_code == 200,
                    timeout=20, what="ready")
         http = requests.Session()
         headers = {"Authorization": f"Bearer {PUBLISH_KEY}"}
-        batch = [{"topic": f"t{i % topics}", "data": {"n": i}} for i in range(100)]
-        for _ in range(fill // 100):
+        for start in range(0, fill, 100):  # round-robin over every topic
+            batch = [{"topic": f"t{i % topics}", "data": {"n": i}}
+                     for i in range(start, min(start + 100, fill))]
             assert http.post(srv.url + "/publish", json=batch, headers=headers).ok
         redis.cli("CONFIG", "RESETSTAT")
         for i in range(events):
@@ -50,13 +54,14 @@ def main():
     ap.add_argument("--events", type=int, default=1000)
     ap.add_argument("--fill", type=int, default=10000)
     ap.add_argument("--topics", type=int, default=2000)
+    ap.add_argument("--max-events", type=int, default=0)
     ap.add_argument("bins", nargs="+")
     a = ap.parse_args()
     for b in a.bins:
-        stats = measure(b, a.fill, a.events, a.topics)
+        stats = measure(b, a.fill, a.events, a.topics, a.max_events)
         script = stats.get("evalsha", (0, 0.0))
         print(f"{b}: publish script {script[1]:.1f} us/call over {script[0]} calls "
-              f"(history {a.fill}, {a.topics} topics)")
+              f"(history {a.fill}, {a.topics} topics, max_events {a.max_events or a.fill})")
         for name, (calls, per) in sorted(stats.items()):
             print(f"    {name:12} calls={calls:6}  usec_per_call={per:.2f}")
 

@@ -15,10 +15,14 @@
 #  storm       5,000 resuming clients on 1,000 topics: their instance is killed (-9) while
 #              events keep coming; all reconnect at once to another instance with
 #              Last-Event-ID. Time until all are answered and caught up, Redis CPU, loss.
+# With build/redis-floor/ssecast (bench/redis_floor.sh: a publish script that stores
+# nothing), throughput and topics also run that floor build on the same load, so the
+# figures can be read against what the redis-mode path costs without any history.
 # Prints one JSON line per run and a markdown summary (for docs/performance.md).
-# Usage: bench/redis_scale.py [--quick] [--only NAME[,NAME]] [--bench PATH]
+# Usage: bench/redis_scale.py [--quick] [--only NAME[,NAME]] [--bench PATH] [--floor PATH]
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -37,6 +41,21 @@ from conftest import (PUBLISH_KEY, RedisServer, Server, free_port, make_token,  
                       wait_until)
 
 TOKEN = make_token("bench")
+FLOOR = os.path.join(HERE, "..", "build", "redis-floor", "ssecast")
+
+
+@contextlib.contextmanager
+def ssecast_binary(path):
+    """Servers started inside run `path` (conftest's Server reads SSECAST_BIN)."""
+    old = os.environ.get("SSECAST_BIN")
+    os.environ["SSECAST_BIN"] = path
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["SSECAST_BIN"]
+        else:
+            os.environ["SSECAST_BIN"] = old
 
 
 def cpu_seconds(pid):
@@ -159,7 +178,29 @@ def ssecast_urls(servers):
     return args + ["--pub-header", f"Authorization: Bearer {PUBLISH_KEY}"]
 
 
-def throughput(bench, quick, conns):
+def redis3_throughput(bench, label, common, env, topics, per_topic):
+    """3 redis-mode instances + a bystander with no client on a fresh Redis: the run, Redis
+    CPU per event and the bystander's CPU per event."""
+    redis = RedisServer().start()
+    servers = ssecast_instances(redis, 4, {**env, "SSECAST_HTTP_THREADS": "1"})
+    active, bystander = servers[:3], servers[3]
+    fill_ssecast(active[0], topics, per_topic)
+    rc0, bc0 = redis_cpu(redis), cpu_seconds(bystander.proc.pid)
+    redis.cli("CONFIG", "RESETSTAT")
+    r = run_bench(bench, label, common + ssecast_urls(active) +
+                  ["--server-pid", ",".join(str(s.proc.pid) for s in active)])
+    rc1, bc1 = redis_cpu(redis), cpu_seconds(bystander.proc.pid)
+    calls = [line for line in redis.cli("INFO", "commandstats").splitlines()
+             if line.startswith("cmdstat_evalsha:")]
+    r["script_calls"] = int(calls[0].split("calls=")[1].split(",")[0]) if calls else 0
+    for s in servers:
+        s.stop()
+    redis.stop()
+    return (r, (rc1 - rc0) / max(r.get("published", 1), 1),
+            (bc1 - bc0) / max(r.get("published", 1), 1))
+
+
+def throughput(bench, quick, conns, floor):
     topics, per_topic, events = 10, 1000, 5000 if quick else 20000
     common = ["--subs", "10", "--topics", str(topics), "--events", str(events), "--rate", "0",
               "--bytes", "256", "--pub-conns", str(conns), "--duration", "120", "--drain", "5"]
@@ -174,23 +215,12 @@ def throughput(bench, quick, conns):
     m.stop()
     # ssecast redis mode: 3 instances + a bystander with no client; one thread each on this
     # 2-core box, as each nginx below has one worker (two threads each: 20% fewer events/s)
-    redis = RedisServer().start()
-    servers = ssecast_instances(redis, 4, {**env, "SSECAST_HTTP_THREADS": "1"})
-    active, bystander = servers[:3], servers[3]
-    fill_ssecast(active[0], topics, per_topic)
-    rc0, bc0 = redis_cpu(redis), cpu_seconds(bystander.proc.pid)
-    redis.cli("CONFIG", "RESETSTAT")
-    r = run_bench(bench, f"throughput{conns}/ssecast-redis3", common + ssecast_urls(active) +
-                  ["--server-pid", ",".join(str(s.proc.pid) for s in active)])
-    rc1, bc1 = redis_cpu(redis), cpu_seconds(bystander.proc.pid)
-    calls = [line for line in redis.cli("INFO", "commandstats").splitlines()
-             if line.startswith("cmdstat_evalsha:")]
-    r["script_calls"] = int(calls[0].split("calls=")[1].split(",")[0]) if calls else 0
-    rows["ssecast + Redis (3 instances)"] = (r, (rc1 - rc0) / max(r.get("published", 1), 1),
-                                             (bc1 - bc0) / max(r.get("published", 1), 1))
-    for s in servers:
-        s.stop()
-    redis.stop()
+    rows["ssecast + Redis (3 instances)"] = redis3_throughput(
+        bench, f"throughput{conns}/ssecast-redis3", common, env, topics, per_topic)
+    if floor:
+        with ssecast_binary(floor):
+            rows["floor: ssecast storing nothing (3 instances)"] = redis3_throughput(
+                bench, f"throughput{conns}/floor-redis3", common, env, topics, per_topic)
     # nchan + Redis: 3 nginx
     redis = RedisServer().start()
     ns = [Nchan(redis, per_topic) for _ in range(3)]
@@ -212,22 +242,35 @@ def throughput(bench, quick, conns):
     return rows
 
 
-def topics_cost(bench, quick):
+def topics_cost(bench, quick, label="topics/ssecast-redis3"):
     topics, events = 2000, 5000 if quick else 20000
     redis = RedisServer().start()
     servers = ssecast_instances(redis, 3, {"SSECAST_HISTORY_MAX_EVENTS": "5",
                                            "SSECAST_HTTP_THREADS": "1"})
     fill_ssecast(servers[0], topics, 5)
-    rc0 = redis_cpu(redis)
-    r = run_bench(bench, "topics/ssecast-redis3", [
+    # Redis CPU from the moment every subscriber's topic is subscribed at Redis (the bench
+    # publishes 0.2 s later), so connecting 2,000 subscribers is not charged to the events.
+    start = {}
+
+    def mark():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(
+                redis.cli("PUBSUB", "CHANNELS", "*events:*").split()) < topics:
+            time.sleep(0.02)
+        start["cpu"] = redis_cpu(redis)
+
+    marker = threading.Thread(target=mark)
+    marker.start()
+    r = run_bench(bench, label, [
         "--subs", "2000", "--topics", str(topics), "--events", str(events), "--rate", "0",
         "--bytes", "256", "--pub-conns", "8", "--duration", "120", "--drain", "5"] +
         ssecast_urls(servers) + ["--server-pid", ",".join(str(s.proc.pid) for s in servers)])
     rc1 = redis_cpu(redis)
+    marker.join()
     for s in servers:
         s.stop()
     redis.stop()
-    return r, (rc1 - rc0) / max(r.get("published", 1), 1)
+    return r, (rc1 - start["cpu"]) / max(r.get("published", 1), 1)
 
 
 def replicas_cost(bench, quick):
@@ -443,13 +486,15 @@ def main():
     ap.add_argument("--only", default="throughput,throughput64,topics,replicas,latency,storm")
     ap.add_argument("--bench", default=os.path.join(HERE, "..", "build", "release", "bench",
                                                     "ssecast-bench"))
+    ap.add_argument("--floor", default=FLOOR, help="floor build (bench/redis_floor.sh)")
     a = ap.parse_args()
+    floor = a.floor if os.path.exists(a.floor) else None
     only = a.only.split(",")
     md = [f"`bench/redis_scale.py {' '.join(sys.argv[1:])}`".replace("`` ", "`"), ""]
     for name, conns in (("throughput", 8), ("throughput64", 64)):
         if name not in only:
             continue
-        rows = throughput(a.bench, a.quick, conns)
+        rows = throughput(a.bench, a.quick, conns, floor)
         md += [f"{conns} publisher connections:", "",
                "| system | events/s published | lost | publish RTT p50, µs | script calls | "
                "Redis CPU per event, µs | CPU per event of an instance with no client, µs |",
@@ -462,10 +507,15 @@ def main():
                       f" | {'' if bcpu is None else f'{bcpu * 1e6:.2f}'} |")
         md.append("")
     if "topics" in only:
-        r, rcpu = topics_cost(a.bench, a.quick)
-        eps = r.get("published", 0) / max(r.get("publish_s", 1e-9), 1e-9)
-        md += [f"2,000 topics at history.max_events: {eps:,.0f} events/s, lost {r.get('lost')},"
-               f" Redis CPU {rcpu * 1e6:.1f} µs per event.", ""]
+        runs = [("ssecast", topics_cost(a.bench, a.quick))]
+        if floor:
+            with ssecast_binary(floor):
+                runs.append(("floor: ssecast storing nothing",
+                             topics_cost(a.bench, a.quick, "topics/floor-redis3")))
+        for name, (r, rcpu) in runs:
+            eps = r.get("published", 0) / max(r.get("publish_s", 1e-9), 1e-9)
+            md += [f"2,000 topics at history.max_events, {name}: {eps:,.0f} events/s, lost "
+                   f"{r.get('lost')}, Redis CPU {rcpu * 1e6:.1f} µs per event.", ""]
     if "replicas" in only:
         rows = replicas_cost(a.bench, a.quick)
         md += ["| redis.min_replicas | events/s published | lost | publish RTT p50, µs | "
