@@ -30,6 +30,14 @@ std::string render_monitor(const MonitorInput& in) {
     }
     doc["instances"] = std::move(instances);
     doc["redis"] = {{"status", in.redis_status}};
+    if (!in.shard_status.empty()) {
+        // SPEC §Scaling out: which shard is down (added field; "status" stays the summary).
+        json::array shards;
+        for (std::size_t i = 0; i < in.shard_status.size(); ++i) {
+            shards.push_back(json::object{{"shard", i}, {"status", in.shard_status[i]}});
+        }
+        doc["redis"].as_object()["shards"] = std::move(shards);
+    }
     doc["rateLimit"] = {{"mode", in.rate_limit_fallback  ? "local-fallback"
                                  : in.handler == "redis" ? "global"
                                                          : "local"}};

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ssecast::admin {
 
@@ -19,7 +20,9 @@ struct MonitorInput {
     std::size_t local_unique_users = 0;
     registry::RegistrySnapshot global; ///< in memory mode: the local view
     std::string redis_status;          ///< "disabled" | "connected" | "disconnected"
-    bool rate_limit_fallback = false;  ///< limits run per instance because Redis is down
+    /// redis.shards: each shard's status (redis.shards in the document); empty without.
+    std::vector<std::string> shard_status;
+    bool rate_limit_fallback = false; ///< limits run per instance because Redis is down
     metrics::Totals totals;
     /// Set for `?user=<id>`: that user's open streams (the document's `connections`).
     std::optional<std::vector<registry::ConnectionRecord>> connections{};

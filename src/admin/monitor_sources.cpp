@@ -17,6 +17,9 @@ boost::asio::awaitable<std::string> monitor_document(const MonitorSources& src, 
     in.totals = src.metrics.totals();
     in.local_connections = in.totals.connections;
     in.redis_status = src.redis_status();
+    if (src.shard_status) {
+        in.shard_status = src.shard_status();
+    }
     in.rate_limit_fallback = src.rate_limit_fallback();
     auto snap = co_await await_callback<result<registry::RegistrySnapshot>>(
         [&](auto done) { src.registry.snapshot(limit, std::move(done)); });

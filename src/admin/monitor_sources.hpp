@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace ssecast::admin {
 
@@ -25,6 +26,8 @@ struct MonitorSources {
     registry::ClientRegistry& registry;
     /// "disabled", "connected" or "disconnected".
     std::function<std::string()> redis_status = [] { return std::string("disabled"); };
+    /// redis.shards: each shard's status, shard 0 first; null without shards.
+    std::function<std::vector<std::string>()> shard_status{};
     /// True while rate limits run per instance because Redis is down.
     std::function<bool()> rate_limit_fallback = [] { return false; };
 };

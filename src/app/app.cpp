@@ -217,6 +217,9 @@ int run_server(const config::Config& cfg_in) {
     if (backends.redis_status) {
         ctx.monitor.redis_status = backends.redis_status;
     }
+    ctx.monitor.shard_status = backends.shard_status;
+    ctx.shard_status = backends.shard_status;
+    ctx.spans_shards = backends.spans_shards;
 
     // Fan-out: every event from the broker goes to every shard, in broker order
     // (hub::Shard::deliver; each shard drains its inbox in one handler per burst).

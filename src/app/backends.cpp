@@ -3,10 +3,12 @@
 #include "app/backends.hpp"
 
 #include "broker/memory_broker.hpp"
+#include "broker/sharded_broker.hpp"
 #include "common/clock.hpp"
 #include "ratelimit/memory_rate_limiter.hpp"
 #include "redis/redis_backends.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace ssecast::app {
@@ -21,16 +23,52 @@ Backends make_backends(const config::Config& cfg, const std::string& instance_id
     Backends b;
     if (cfg.redis_mode()) {
         // All Redis I/O runs on `ioc` (shard 0); redis/redis_backends.hpp has the threading.
-        auto node = redis::make_redis_node(cfg, instance_id, metrics, ioc);
+        const auto urls = cfg.redis_urls();
+        auto node = redis::make_redis_node(cfg, urls.front(), instance_id, metrics, ioc);
         auto* broker = node->broker.get();
         auto* registry = node->registry.get();
-        b.broker = std::move(node->broker);
         b.registry = std::move(node->registry);
         b.limiter = std::move(node->limiter); // null without rules: NoRateLimiter below
         b.control = std::move(node->control);
+        // Ready while shard 0 is (it holds the registry, rate limits and admin orders): a
+        // down shard fails only its own topics' publishes, and draining every instance for
+        // it would help nobody (docs/redis.md §Shards).
         b.ready = [broker] { return broker->ready(); };
-        b.redis_status = [connections = node->connections] {
-            return redis::RedisNode::status_of(connections);
+        std::vector<std::vector<std::weak_ptr<redis::Connection>>> per_shard{node->connections};
+        if (urls.size() == 1) {
+            b.broker = std::move(node->broker);
+        } else {
+            std::vector<std::unique_ptr<broker::Broker>> shards;
+            shards.push_back(std::move(node->broker));
+            for (std::size_t i = 1; i < urls.size(); ++i) {
+                auto shard = redis::make_redis_shard(cfg, urls[i], i, instance_id, metrics, ioc);
+                per_shard.push_back(shard.connections);
+                shards.push_back(std::move(shard.broker));
+            }
+            auto sharded = std::make_unique<broker::ShardedBroker>(std::move(shards));
+            node->ingest->route_other_shards(*sharded, [map = sharded->map()](
+                                                           const hub::EventDraft& d) {
+                return std::all_of(d.topics.begin(), d.topics.end(),
+                                   [&map](const std::string& t) { return map.of_topic(t) == 0; });
+            });
+            b.spans_shards = [raw = sharded.get()](const std::vector<hub::TopicPattern>& p) {
+                return raw->spans_shards(p);
+            };
+            b.shard_status = [per_shard] {
+                std::vector<std::string> out;
+                for (const auto& connections : per_shard) {
+                    out.push_back(redis::RedisNode::status_of(connections));
+                }
+                return out;
+            };
+            b.broker = std::move(sharded);
+        }
+        b.redis_status = [per_shard] {
+            std::vector<std::weak_ptr<redis::Connection>> all;
+            for (const auto& connections : per_shard) {
+                all.insert(all.end(), connections.begin(), connections.end());
+            }
+            return redis::RedisNode::status_of(all);
         };
         // Destroyed first (Backends' last member), so the ingest consumer goes before the
         // broker it publishes through.

@@ -102,7 +102,11 @@ int check_configuration(const config::Overrides& flags, char** envp) {
         const auto cfg = config::load_config(flags, env);
         if (cfg.redis_mode()) {
             // Shown redacted, so an operator can check the address without leaking a password.
-            std::cout << "redis: " << config::redact_redis_url(cfg.redis.url) << "\n";
+            const auto urls = cfg.redis_urls();
+            for (std::size_t i = 0; i < urls.size(); ++i) {
+                std::cout << "redis" << (urls.size() > 1 ? " shard " + std::to_string(i) : "")
+                          << ": " << config::redact_redis_url(urls[i]) << "\n";
+            }
         }
         return 0;
     }

@@ -73,6 +73,10 @@ struct LimitsConfig {
 /// [redis]
 struct RedisConfig {
     std::string url; ///< redis://[[user]:password@]host[:port][/db]; "" = memory mode
+    /// SPEC §Scaling out: independent Redis nodes (or Sentinel groups), instead of `url`;
+    /// each topic lives on one (broker::ShardMap). Shard 0 also holds the registry, global
+    /// statistics, rate limits, admin orders and the ingest list (docs/redis.md §Shards).
+    std::vector<std::string> shards;
     /// The password, when not in the URL: prefer SSECAST_REDIS_PASSWORD or password_file
     /// (a secret in a config file is easy to leak). At most one of the three is set.
     std::string password;
@@ -131,7 +135,13 @@ struct Config {
     LogConfig log;
     std::vector<RateLimitRule> rate_limits;
 
-    bool redis_mode() const { return !redis.url.empty(); }
+    bool redis_mode() const { return !redis.url.empty() || !redis.shards.empty(); }
+    /// The Redis URL of every shard: redis.shards, or redis.url as the only one.
+    std::vector<std::string> redis_urls() const {
+        return !redis.shards.empty() ? redis.shards
+               : redis.url.empty()   ? std::vector<std::string>{}
+                                     : std::vector<std::string>{redis.url};
+    }
     /// SPEC §Subscribe: anonymous by default in memory mode only.
     bool anonymous_allowed() const { return auth.allow_anonymous.value_or(!redis_mode()); }
 };

@@ -51,6 +51,18 @@ std::string quoted(std::string_view s) {
     return out + "\"";
 }
 
+/// A shard's index travels in logs and the monitor; 64 is far past what one cluster needs.
+constexpr std::size_t kMaxShards = 64;
+
+std::vector<std::string> split_whitespace(std::string_view text) {
+    std::vector<std::string> out;
+    std::istringstream in{std::string(text)};
+    for (std::string item; in >> item;) {
+        out.push_back(std::move(item));
+    }
+    return out;
+}
+
 [[noreturn]] void fail(std::string_view expected, const std::string& got) {
     throw ValueError("expected " + std::string(expected) + ", got " + got);
 }
@@ -246,6 +258,23 @@ constexpr KeySpec kKeys[] = {
                  quoted(redact_redis_url(s)));
         }
         c.redis.url = std::move(s);
+    }},
+    {"redis", "shards", [](Config& c, const RawValue& v) {
+        // An env value is split on whitespace, not commas: a Sentinel URL lists its hosts
+        // with commas.
+        auto list = v.is_text() ? split_whitespace(v.string()) : v.string_list();
+        for (const auto& url : list) {
+            if (!parse_redis_url(url)) {
+                fail("redis[s]:// or redis+sentinel:// URLs (an array in TOML, separated by "
+                     "spaces in SSECAST_REDIS_SHARDS)",
+                     quoted(redact_redis_url(url)));
+            }
+        }
+        if (list.size() > kMaxShards) {
+            fail("at most " + std::to_string(kMaxShards) + " shards",
+                 std::to_string(list.size()));
+        }
+        c.redis.shards = std::move(list);
     }},
     {"redis", "password", [](Config& c, const RawValue& v) { c.redis.password = secret_string(v); }},
     {"redis", "sentinel_password", [](Config& c, const RawValue& v) {

@@ -40,6 +40,8 @@ class RawValue {
     std::size_t choice(std::span<const std::string_view> choices) const;
     /// The value as written, for messages: -5, "abc", [1, 2].
     std::string shown() const;
+    /// True for an env variable or a flag (text), false for a TOML value.
+    bool is_text() const noexcept { return node_ == nullptr; }
 
   private:
     const toml::node* node_ = nullptr;

@@ -217,46 +217,60 @@ void apply_env(Config& cfg, const std::map<std::string, std::string>& env, Probl
 }
 
 /// SPEC §Redis in production: the password comes from exactly one place. Two would leave
-/// the operator guessing which one a rotation has to change.
+/// the operator guessing which one a rotation has to change. With redis.shards each URL is
+/// checked; redis.password / password_file apply to every shard whose URL has none.
 void check_redis_credentials(const Config& cfg, Problems& problems) {
-    const auto ep = parse_redis_url(cfg.redis.url);
-    if (cfg.redis.url.empty() || !ep) {
-        return; // memory mode, or the URL problem was reported where it was read
-    }
-    std::vector<std::string> sources;
-    if (!ep->password.empty()) {
-        sources.emplace_back("redis.url");
-    }
-    if (!cfg.redis.password.empty()) {
-        sources.emplace_back("redis.password (SSECAST_REDIS_PASSWORD)");
-    }
-    if (!cfg.redis.password_file.empty()) {
-        sources.emplace_back("redis.password_file");
-    }
-    if (sources.size() > 1) {
-        std::string list;
-        for (const auto& s : sources) {
-            list += (list.empty() ? "" : " and ") + s;
+    const auto urls = cfg.redis_urls();
+    for (std::size_t i = 0; i < urls.size(); ++i) {
+        const auto ep = parse_redis_url(urls[i]);
+        if (!ep) {
+            continue; // reported where it was read
         }
-        problems.report("redis: the password is set by " + list + "; set it in one place only");
-    }
-    if (sources.empty() && !ep->username.empty()) {
-        // The name is not shown: "redis://secret@host" may be a password in the wrong place.
-        problems.report("redis.url: names a user (user@host) but no password is set: write "
-                        "redis://user:password@host, or set redis.password_file or "
-                        "SSECAST_REDIS_PASSWORD");
+        const std::string key =
+            cfg.redis.shards.empty() ? "redis.url" : "redis.shards[" + std::to_string(i) + "]";
+        std::vector<std::string> sources;
+        if (!ep->password.empty()) {
+            sources.push_back(key);
+        }
+        if (!cfg.redis.password.empty()) {
+            sources.emplace_back("redis.password (SSECAST_REDIS_PASSWORD)");
+        }
+        if (!cfg.redis.password_file.empty()) {
+            sources.emplace_back("redis.password_file");
+        }
+        if (sources.size() > 1) {
+            std::string list;
+            for (const auto& s : sources) {
+                list += (list.empty() ? "" : " and ") + s;
+            }
+            problems.report("redis: the password is set by " + list + "; set it in one place only");
+        }
+        if (sources.empty() && !ep->username.empty()) {
+            // The name is not shown: "redis://secret@host" may be a password in the wrong place.
+            problems.report(key + ": names a user (user@host) but no password is set: write "
+                                  "redis://user:password@host, or set redis.password_file or "
+                                  "SSECAST_REDIS_PASSWORD");
+        }
     }
 }
 
 /// SPEC §Redis in production: TLS settings only make sense with rediss://, and a client
 /// certificate needs its key.
 void check_redis_tls(const Config& cfg, Problems& problems) {
-    const auto ep = parse_redis_url(cfg.redis.url);
     const bool tls_keys = !cfg.redis.tls_ca_file.empty() || !cfg.redis.tls_cert_file.empty() ||
                           !cfg.redis.tls_key_file.empty() || !cfg.redis.tls_server_name.empty() ||
                           !cfg.redis.tls_verify;
-    if (tls_keys && (cfg.redis.url.empty() || (ep && !ep->tls))) {
-        problems.report("redis.tls_*: set, but redis.url is not rediss:// (TLS would not be used)");
+    bool any_tls = false;
+    for (const auto& url : cfg.redis_urls()) {
+        const auto ep = parse_redis_url(url);
+        any_tls = any_tls || (ep && ep->tls);
+    }
+    if (tls_keys && !any_tls) {
+        problems.report(
+            cfg.redis.shards.empty()
+                ? "redis.tls_*: set, but redis.url is not rediss:// (TLS would not be used)"
+                : "redis.tls_*: set, but no URL in redis.shards is rediss:// (TLS would "
+                  "not be used)");
     }
     if (cfg.redis.tls_cert_file.empty() != cfg.redis.tls_key_file.empty()) {
         problems.report("redis.tls_cert_file and redis.tls_key_file: set both or neither");
@@ -264,6 +278,10 @@ void check_redis_tls(const Config& cfg, Problems& problems) {
 }
 
 void check_consistency(const Config& cfg, Problems& problems) {
+    if (!cfg.redis.url.empty() && !cfg.redis.shards.empty()) {
+        problems.report("redis.url and redis.shards: set one of them (redis.shards lists every "
+                        "Redis node, the first one included)");
+    }
     check_redis_credentials(cfg, problems);
     check_redis_tls(cfg, problems);
     if (cfg.redis.instance_ttl <= cfg.redis.heartbeat) {

@@ -457,6 +457,31 @@ TEST_F(LoaderTest, RedisTls) {
     EXPECT_NE(e.find("redis.tls_ca_file: expected a readable file"), std::string::npos) << e;
 }
 
+TEST_F(LoaderTest, RedisShardsAreAListOfUrlsInsteadOfRedisUrl) {
+    Overrides f;
+    f.config_path =
+        write("[redis]\nshards = [\"redis://a:1\", \"redis+sentinel://s1,s2:26380/m\"]\n");
+    auto c = load_config(f, {});
+    EXPECT_TRUE(c.redis_mode());
+    EXPECT_EQ(c.redis_urls(),
+              (std::vector<std::string>{"redis://a:1", "redis+sentinel://s1,s2:26380/m"}));
+    // The environment separates with spaces: a Sentinel URL has commas of its own.
+    c = load_config(
+        {}, {{"SSECAST_REDIS_SHARDS", " redis://a  rediss://b:7\tredis+sentinel://x,y/m "}});
+    EXPECT_EQ(c.redis.shards,
+              (std::vector<std::string>{"redis://a", "rediss://b:7", "redis+sentinel://x,y/m"}));
+    std::string e = error_of("", {{"SSECAST_REDIS_SHARDS", "redis://a http://u:hunter2@b"}});
+    EXPECT_NE(e.find("redis.shards"), std::string::npos) << e;
+    EXPECT_EQ(e.find("hunter2"), std::string::npos) << e; // a bad URL is shown redacted
+    e = error_of("", {{"SSECAST_REDIS_URL", "redis://a"}, {"SSECAST_REDIS_SHARDS", "redis://b"}});
+    EXPECT_NE(e.find("set one of them"), std::string::npos) << e;
+    e = error_of("", {{"SSECAST_REDIS_SHARDS", "redis://a redis://u@b"}});
+    EXPECT_NE(e.find("redis.shards[1]: names a user"), std::string::npos) << e;
+    e = error_of("", {{"SSECAST_REDIS_SHARDS", "redis://a redis://b"},
+                      {"SSECAST_REDIS_TLS_VERIFY", "false"}});
+    EXPECT_NE(e.find("no URL in redis.shards is rediss://"), std::string::npos) << e;
+}
+
 /// Every key of the table appears in the example with its env variable name.
 TEST_F(LoaderTest, ExampleConfigMentionsEveryEnvVariable) {
     std::ifstream in(SSECAST_EXAMPLE_CONFIG);
@@ -476,7 +501,7 @@ TEST_F(LoaderTest, ExampleConfigMentionsEveryEnvVariable) {
         }
         ++count;
     }
-    EXPECT_EQ(count, 52 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
+    EXPECT_EQ(count, 53 + 1); // one per key in keys.cpp, plus SSECAST_RATE_LIMIT
 }
 
 } // namespace

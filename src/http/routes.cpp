@@ -198,11 +198,24 @@ net::awaitable<Response> handle_request(const Request& req, Route route, ServerC
         co_return error_reply(errc::method_not_allowed);
     case Route::healthz:
         co_return json_reply(200, R"({"status":"ok"})");
-    case Route::readyz:
-        if (ctx.draining.load() || !ctx.ready()) {
-            co_return json_reply(503, R"({"status":"not ready"})");
+    case Route::readyz: {
+        const bool ready = !ctx.draining.load() && ctx.ready();
+        if (!ctx.shard_status) {
+            co_return json_reply(ready ? 200 : 503,
+                                 ready ? R"({"status":"ready"})" : R"({"status":"not ready"})");
         }
-        co_return json_reply(200, R"({"status":"ready"})");
+        // redis.shards: say which shards are down; only shard 0 decides readiness.
+        boost::json::array down;
+        const auto shards = ctx.shard_status();
+        for (std::size_t i = 0; i < shards.size(); ++i) {
+            if (shards[i] != "connected") {
+                down.push_back(i);
+            }
+        }
+        co_return json_reply(ready ? 200 : 503, boost::json::serialize(boost::json::object{
+                                                    {"status", ready ? "ready" : "not ready"},
+                                                    {"shardsDown", std::move(down)}}));
+    }
     case Route::metrics: {
         Response res;
         res.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace ssecast::http {
 
@@ -44,6 +45,10 @@ struct ServerContext {
     std::atomic<std::uint64_t> next_connection_id{1};
     /// /readyz: true when this instance can serve (redis mode: recent pub/sub round trip).
     std::function<bool()> ready = [] { return true; };
+    /// redis.shards only (else null): each shard's status for /readyz's body.
+    std::function<std::vector<std::string>()> shard_status{};
+    /// redis.shards only (else null): a stream whose patterns span shards is refused.
+    std::function<bool(const std::vector<hub::TopicPattern>&)> spans_shards{};
     /// Shown pre-filled on the demo page to loopback visitors only; "" = none.
     std::string demo_publish_key{};
     /// The built admin UI and the generated admin token it pre-fills (admin/ sees only this).

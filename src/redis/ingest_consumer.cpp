@@ -2,6 +2,8 @@
 // The ingest list consumer.
 #include "redis/ingest_consumer.hpp"
 
+#include <algorithm>
+
 #include "common/utf8.hpp"
 
 #include <spdlog/spdlog.h>
@@ -127,6 +129,24 @@ void IngestConsumer::handle(std::uint64_t gen, std::deque<std::string> items) {
                           }
                           handle(gen, std::move(items));
                       });
+        return;
+    }
+    if (sharded_ && !std::all_of(body.drafts.begin(), body.drafts.end(), here_)) {
+        sharded_->publish(std::move(body.drafts), [this, gen, item, items = std::move(items)](
+                                                      result<std::vector<sse::EventId>> r) mutable {
+            if (!r) {
+                retry_soon(gen); // still in the processing list
+                return;
+            }
+            cmd_->command({"LREM", keys_.processing, "1", item},
+                          [this, gen, items = std::move(items)](result<Reply> removed) mutable {
+                              if (!removed) {
+                                  retry_soon(gen); // requeued later: published again
+                                  return;
+                              }
+                              handle(gen, std::move(items));
+                          });
+        });
         return;
     }
     broker_.publish_ingested(

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,16 @@ class IngestConsumer {
     ~IngestConsumer();
 
     void start();
+    /// redis.shards: items whose events all live on this (the first) shard keep going
+    /// through publish_ingested, exactly once; any other item is published through
+    /// `sharded` and then removed from the processing list, which is at least once: a crash
+    /// in between publishes it again (docs/redis.md §Shards). `here` says whether a draft's
+    /// topics all live on this shard. Call before the loop runs.
+    void route_other_shards(broker::Broker& sharded,
+                            std::function<bool(const hub::EventDraft&)> here) {
+        sharded_ = &sharded;
+        here_ = std::move(here);
+    }
     /// Stops taking items (the connection is closed; an item already popped stays in the
     /// processing list for deregistration or cleanup to requeue).
     void stop();
@@ -61,6 +72,8 @@ class IngestConsumer {
     std::shared_ptr<Connection> conn_;
     std::shared_ptr<Connection> cmd_;
     RedisBroker& broker_;
+    broker::Broker* sharded_ = nullptr;
+    std::function<bool(const hub::EventDraft&)> here_;
     boost::asio::steady_timer retry_timer_;
     std::uint64_t gen_ = 0; ///< bumped per (re)connect: a stale loop stops itself
     bool stopped_ = false;

@@ -68,59 +68,92 @@ TlsOptions make_tls(const config::RedisConfig& rc, const config::RedisEndpoint& 
 }
 } // namespace
 
-std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
+namespace {
+/// One Redis node's endpoint and the factory of its connections: every connection to it is
+/// made here, so each one authenticates (and finds the master through Sentinel) the same way.
+class NodeConnections {
+  public:
+    NodeConnections(const config::Config& cfg, const std::string& url, std::string_view what,
+                    boost::asio::io_context& ioc)
+        : cfg_(cfg), ioc_(ioc) {
+        auto endpoint = config::parse_redis_url(url);
+        if (!endpoint) {
+            throw std::runtime_error(std::string(what) + ": cannot parse '" +
+                                     config::redact_redis_url(url) + "'");
+        }
+        if (!cfg.redis.password.empty() && endpoint->password.empty()) {
+            endpoint->password = cfg.redis.password; // the loader allows one source only
+        }
+        spdlog::info(
+            "redis{}: {} ({}{}{}), prefix {}", what == "redis.url" ? "" : " " + std::string(what),
+            config::redact_redis_url(url), password_source(cfg, *endpoint),
+            endpoint->tls ? ", TLS" : "",
+            endpoint->sentinels.empty() ? "" : ", master found through Sentinel", cfg.redis.prefix);
+        tls_ = make_tls(cfg.redis, *endpoint);
+        if (!endpoint->sentinels.empty()) {
+            SentinelOptions so;
+            so.sentinels = endpoint->sentinels;
+            so.master = endpoint->master;
+            so.password = cfg.redis.sentinel_password;
+            so.connect_timeout = cfg.redis.connect_timeout;
+            so.command_timeout = cfg.redis.command_timeout;
+            sentinel_ = Sentinel::create(ioc, std::move(so));
+            sentinel_->start();
+        }
+        endpoint_ = std::move(*endpoint);
+    }
+
+    std::shared_ptr<Connection> make(std::string name) {
+        ConnectionOptions o;
+        o.name = std::move(name);
+        o.endpoint = endpoint_;
+        o.password_file = cfg_.redis.password_file;
+        o.tls = tls_;
+        o.connect_timeout = cfg_.redis.connect_timeout;
+        o.command_timeout = cfg_.redis.command_timeout;
+        o.sentinel = sentinel_;
+        auto c = Connection::create(ioc_, std::move(o));
+        made_.push_back(c);
+        return c;
+    }
+
+    const std::shared_ptr<Sentinel>& sentinel() const noexcept { return sentinel_; }
+    const std::vector<std::weak_ptr<Connection>>& made() const noexcept { return made_; }
+
+  private:
+    const config::Config& cfg_;
+    boost::asio::io_context& ioc_;
+    config::RedisEndpoint endpoint_;
+    TlsOptions tls_;
+    std::shared_ptr<Sentinel> sentinel_;
+    std::vector<std::weak_ptr<Connection>> made_;
+};
+
+/// The broker's connections: commands and subscriber, and its own for publishes when
+/// redis.min_replicas > 0 (WAIT blocks its connection until the replicas answer).
+std::unique_ptr<RedisBroker> make_broker(NodeConnections& node, const config::Config& cfg,
+                                         const Keys& keys, metrics::Metrics& metrics,
+                                         boost::asio::io_context& ioc,
+                                         std::shared_ptr<Connection> commands) {
+    auto subscriber = node.make("subscriber");
+    auto publisher = cfg.redis.min_replicas > 0 ? node.make("publish") : nullptr;
+    return std::make_unique<RedisBroker>(ioc, cfg, keys, metrics, std::move(commands),
+                                         std::move(subscriber), std::move(publisher));
+}
+} // namespace
+
+std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg, const std::string& url,
                                            const std::string& instance_id,
                                            metrics::Metrics& metrics,
                                            boost::asio::io_context& ioc) {
-    auto endpoint = config::parse_redis_url(cfg.redis.url);
-    if (!endpoint) {
-        throw std::runtime_error("redis.url: cannot parse '" +
-                                 config::redact_redis_url(cfg.redis.url) + "'");
-    }
-    if (!cfg.redis.password.empty()) {
-        endpoint->password = cfg.redis.password; // the loader allows one source only
-    }
-    spdlog::info("redis: {} ({}{}{}), prefix {}", config::redact_redis_url(cfg.redis.url),
-                 password_source(cfg, *endpoint), endpoint->tls ? ", TLS" : "",
-                 endpoint->sentinels.empty() ? "" : ", master found through Sentinel",
-                 cfg.redis.prefix);
-    const auto tls = make_tls(cfg.redis, *endpoint);
+    NodeConnections conns(cfg, url, cfg.redis.shards.empty() ? "redis.url" : "shard 0", ioc);
     const Keys keys(cfg.redis.prefix, instance_id);
     auto node = std::make_shared<RedisNode>();
-    if (!endpoint->sentinels.empty()) {
-        SentinelOptions so;
-        so.sentinels = endpoint->sentinels;
-        so.master = endpoint->master;
-        so.password = cfg.redis.sentinel_password;
-        so.connect_timeout = cfg.redis.connect_timeout;
-        so.command_timeout = cfg.redis.command_timeout;
-        node->sentinel = Sentinel::create(ioc, std::move(so));
-        node->sentinel->start();
-    }
-    // Every connection of this node is made here, so each one authenticates the same way.
-    auto connection = [&](std::string name) {
-        ConnectionOptions o;
-        o.name = std::move(name);
-        o.endpoint = *endpoint;
-        o.password_file = cfg.redis.password_file;
-        o.tls = tls;
-        o.connect_timeout = cfg.redis.connect_timeout;
-        o.command_timeout = cfg.redis.command_timeout;
-        o.sentinel = node->sentinel;
-        auto c = Connection::create(ioc, std::move(o));
-        node->connections.push_back(c);
-        return c;
-    };
-    auto commands = connection("commands");
-    auto subscriber = connection("subscriber");
-    auto ingest = connection("ingest");
-    auto control = connection("control");
-
-    // WAIT blocks its connection until the replicas answer: publishes get their own then.
-    auto publisher = cfg.redis.min_replicas > 0 ? connection("publish") : nullptr;
-
-    node->broker =
-        std::make_unique<RedisBroker>(ioc, cfg, keys, metrics, commands, subscriber, publisher);
+    node->sentinel = conns.sentinel();
+    auto commands = conns.make("commands");
+    node->broker = make_broker(conns, cfg, keys, metrics, ioc, commands);
+    auto ingest = conns.make("ingest");
+    auto control = conns.make("control");
     node->registry = std::make_unique<RedisRegistry>(ioc, cfg.redis, keys, commands);
     const publish::Limits limits{cfg.limits.max_body_bytes, cfg.limits.max_event_bytes};
     node->ingest = std::make_unique<IngestConsumer>(ioc, keys, limits, metrics, ingest, commands,
@@ -130,9 +163,22 @@ std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
             std::make_unique<RedisRateLimiter>(ioc, cfg.rate_limits, keys, metrics, commands);
     }
     node->control = std::make_unique<RedisControl>(ioc, keys, commands, control);
+    node->connections = conns.made();
     node->registry->start();
     node->ingest->start();
     return node;
+}
+
+RedisShard make_redis_shard(const config::Config& cfg, const std::string& url, std::size_t index,
+                            const std::string& instance_id, metrics::Metrics& metrics,
+                            boost::asio::io_context& ioc) {
+    NodeConnections conns(cfg, url, "shard " + std::to_string(index), ioc);
+    const Keys keys(cfg.redis.prefix, instance_id);
+    RedisShard shard;
+    shard.broker = make_broker(conns, cfg, keys, metrics, ioc, conns.make("commands"));
+    shard.broker->report_gauges(false); // shard 0's broker owns redis_up / publish_ok
+    shard.connections = conns.made();
+    return shard;
 }
 
 std::string RedisNode::status_of(const std::vector<std::weak_ptr<Connection>>& connections) {

@@ -57,11 +57,24 @@ struct RedisNode {
 boost::asio::awaitable<void> shutdown_node(IngestConsumer& ingest, RedisRegistry& registry,
                                            std::chrono::milliseconds timeout);
 
-/// Builds and starts (connections begin once the loop runs) redis mode for `cfg`. Throws
-/// std::runtime_error naming the key if the URL does not parse (config validated it) or a
-/// TLS CA, certificate or key file cannot be loaded.
-std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg,
+/// Builds and starts (connections begin once the loop runs) redis mode for `cfg` on the
+/// node at `url` (redis.url, or shard 0 of redis.shards). Throws std::runtime_error naming
+/// the key if the URL does not parse (config validated it) or a TLS CA, certificate or key
+/// file cannot be loaded.
+std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg, const std::string& url,
                                            const std::string& instance_id,
                                            metrics::Metrics& metrics, boost::asio::io_context& ioc);
+
+/// A shard after the first (docs/redis.md §Shards): only a broker for the topics on it,
+/// with its commands and subscriber connections (and publish, with redis.min_replicas).
+struct RedisShard {
+    std::unique_ptr<RedisBroker> broker;
+    std::vector<std::weak_ptr<Connection>> connections; ///< for RedisNode::status_of
+};
+
+/// Builds shard `index` of redis.shards at `url`; throws like make_redis_node.
+RedisShard make_redis_shard(const config::Config& cfg, const std::string& url, std::size_t index,
+                            const std::string& instance_id, metrics::Metrics& metrics,
+                            boost::asio::io_context& ioc);
 
 } // namespace ssecast::redis

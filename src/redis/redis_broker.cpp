@@ -127,7 +127,9 @@ void RedisBroker::stop() {
     sub_->stop();
     cmd_->stop();
     pub_->stop();
-    metrics_.global().redis_up.store(0, std::memory_order_relaxed);
+    if (gauges_) {
+        metrics_.global().redis_up.store(0, std::memory_order_relaxed);
+    }
 }
 
 bool RedisBroker::ready() const noexcept {
@@ -146,6 +148,9 @@ std::string RedisBroker::status() const {
 }
 
 void RedisBroker::update_gauge() {
+    if (!gauges_) {
+        return;
+    }
     const bool up = cmd_->up() && sub_->up();
     metrics_.global().redis_up.store(up ? 1 : 0, std::memory_order_relaxed);
 }
@@ -335,12 +340,16 @@ void RedisBroker::note_publish_outcome(bool ok, bool check_only, const std::stri
     const auto now = steady_ns();
     if (ok) {
         last_publish_ok_ns_.store(now, std::memory_order_relaxed);
-        metrics_.global().redis_publish_ok.store(1, std::memory_order_relaxed);
+        if (gauges_) {
+            metrics_.global().redis_publish_ok.store(1, std::memory_order_relaxed);
+        }
         publish_failing_ = false;
         return;
     }
     last_publish_failed_ns_.store(now, std::memory_order_relaxed);
-    metrics_.global().redis_publish_ok.store(0, std::memory_order_relaxed);
+    if (gauges_) {
+        metrics_.global().redis_publish_ok.store(0, std::memory_order_relaxed);
+    }
     if (!publish_failing_ || !check_only) {
         // One line when checks start failing (not one a second), one per real publish.
         spdlog::error("redis publish script failed{}: {}", check_only ? " (check)" : "", why);

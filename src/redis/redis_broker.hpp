@@ -71,6 +71,10 @@ class RedisBroker final : public broker::Broker {
     bool ready() const noexcept;
     /// "connected" when both connections are up, else "disconnected". Thread-safe.
     std::string status() const;
+    /// Whether this broker sets the redis_up and redis_publish_ok gauges (default true).
+    /// With redis.shards only shard 0's does: one gauge cannot show several nodes. Call
+    /// before the loop runs.
+    void report_gauges(bool on) noexcept { gauges_ = on; }
 
     /// Publishes `drafts` while removing `item` from this instance's ingest processing
     /// list in the same script; `done` gets an empty id list when the item was no longer
@@ -133,6 +137,7 @@ class RedisBroker final : public broker::Broker {
     std::vector<Request> queued_;  ///< publishes waiting for the next script call
     std::size_t in_flight_ = 0;    ///< publish.lua calls awaiting their reply
     bool stopped_ = false;
+    bool gauges_ = true;
     bool publish_failing_ = false; ///< the last script outcome was a failure (log once)
     std::chrono::steady_clock::time_point last_id_warning_{};
     std::uint64_t ids_refused_quietly_ = 0; ///< refused since the last warning

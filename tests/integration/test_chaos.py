@@ -36,9 +36,10 @@ class Publisher(threading.Thread):
     when the answer is 200 with an id. 503s and connection errors during outages are
     expected and counted, never retried under the same sequence number."""
 
-    def __init__(self, servers):
+    def __init__(self, servers, topic=TOPIC):
         super().__init__(daemon=True)
         self.servers = servers
+        self.topic = topic
         self.stop_flag = threading.Event()
         self.acked = []  # (seq, id, monotonic time of the 200)
         self.attempts = 0
@@ -56,7 +57,7 @@ class Publisher(threading.Thread):
             try:
                 r = self.sessions[i].post(
                     s.url + "/publish",
-                    data=json.dumps({"topic": TOPIC, "data": {"seq": seq}}),
+                    data=json.dumps({"topic": self.topic, "data": {"seq": seq}}),
                     headers={"Authorization": f"Bearer {PUBLISH_KEY}",
                              "Content-Type": "application/json"}, timeout=3)
                 if r.status_code == 200:
@@ -74,10 +75,11 @@ class Subscriber(threading.Thread):
     """Reads the stream; on EOF, reset, refusal or a non-200 answer it reconnects to the
     next instance with Last-Event-ID = the last event it saw (like EventSource)."""
 
-    def __init__(self, n, servers):
+    def __init__(self, n, servers, topic=TOPIC):
         super().__init__(daemon=True)
         self.n = n
         self.servers = servers
+        self.topic = topic
         self.target = n % len(servers)
         self.stop_flag = threading.Event()
         self.parked = threading.Event()  # set: stay disconnected
@@ -93,7 +95,7 @@ class Subscriber(threading.Thread):
     def _connect(self):
         s = self.servers[self.target]
         sock = socket.create_connection((s.host, s.port), timeout=2)
-        headers = [f"GET /events?topic={TOPIC} HTTP/1.1", f"Host: {s.host}:{s.port}",
+        headers = [f"GET /events?topic={self.topic} HTTP/1.1", f"Host: {s.host}:{s.port}",
                    "Accept: text/event-stream", f"Authorization: Bearer {token(f'c{self.n}')}"]
         if self.last_id:
             headers.append(f"Last-Event-ID: {self.last_id}")
