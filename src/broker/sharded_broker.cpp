@@ -8,6 +8,20 @@
 
 namespace ssecast::broker {
 
+namespace {
+/// Each shard's share of `patterns` ("*" goes to every shard).
+std::map<std::size_t, std::vector<hub::TopicPattern>>
+group_by_shard(const ShardMap& map, const std::vector<hub::TopicPattern>& patterns) {
+    std::map<std::size_t, std::vector<hub::TopicPattern>> by_shard;
+    for (const auto& p : patterns) {
+        for (const auto s : map.of_pattern(p)) {
+            by_shard[s].push_back(p);
+        }
+    }
+    return by_shard;
+}
+} // namespace
+
 ShardedBroker::ShardedBroker(std::vector<std::unique_ptr<Broker>> shards)
     : shards_(std::move(shards)), map_(shards_.size()) {
     if (shards_.empty()) {
@@ -94,12 +108,7 @@ void ShardedBroker::replay(history::ReplayQuery q, ReplayDone done) {
 }
 
 void ShardedBroker::watch(std::vector<hub::TopicPattern> patterns, WatchDone done) {
-    std::map<std::size_t, std::vector<hub::TopicPattern>> by_shard;
-    for (auto& p : patterns) {
-        for (const auto s : map_.of_pattern(p)) {
-            by_shard[s].push_back(p);
-        }
-    }
+    auto by_shard = group_by_shard(map_, patterns);
     if (by_shard.size() == 1) {
         auto& [shard, only] = *by_shard.begin();
         shards_[shard]->watch(std::move(only), std::move(done));
@@ -146,12 +155,7 @@ void ShardedBroker::watch(std::vector<hub::TopicPattern> patterns, WatchDone don
 }
 
 void ShardedBroker::unwatch(std::vector<hub::TopicPattern> patterns) {
-    std::map<std::size_t, std::vector<hub::TopicPattern>> by_shard;
-    for (auto& p : patterns) {
-        for (const auto s : map_.of_pattern(p)) {
-            by_shard[s].push_back(p);
-        }
-    }
+    auto by_shard = group_by_shard(map_, patterns);
     for (auto& [shard, part] : by_shard) {
         shards_[shard]->unwatch(std::move(part));
     }
