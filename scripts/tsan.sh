@@ -34,7 +34,7 @@ TMPDIR=$logs SSECAST_BIN=build/tsan/ssecast /usr/bin/python3 -m pytest -q \
   "tests/integration/test_core_resume.py::test_reconnect_seam_under_continuous_publishing" \
   tests/integration/test_rate_limit.py \
   tests/integration/test_redis_fanout.py tests/integration/test_redis_outage.py \
-  tests/integration/test_redis_topics.py \
+  tests/integration/test_redis_topics.py tests/integration/test_redis_shards.py \
   tests/integration/test_chaos.py || status=$?
 
 if grep -rl --include='ssecast-*.log' "ThreadSanitizer" "$logs" 2>/dev/null; then
