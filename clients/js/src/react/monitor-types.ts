@@ -9,7 +9,8 @@ export interface MonitorStats {
   global: { connections: number; uniqueUsers: number; instances: number };
   perUser: { userId: string; connections: number }[];
   instances: { instanceId: string; connections: number; lastSeenSeconds: number }[];
-  redis: { status: 'connected' | 'disconnected' | 'disabled' | string };
+  /** `shards`: with redis.shards, each shard's status (SPEC §Scaling out); [] otherwise. */
+  redis: { status: 'connected' | 'disconnected' | 'disabled' | string; shards: { shard: number; status: string }[] };
   events: { published: number; delivered: number; dropped: number };
 }
 
@@ -45,7 +46,10 @@ export function readMonitorStats(v: unknown): MonitorStats | null {
       connections: num(obj(i)['connections']),
       lastSeenSeconds: num(obj(i)['lastSeenSeconds']),
     })),
-    redis: { status: str(obj(d['redis'])['status'], 'unknown') },
+    redis: {
+      status: str(obj(d['redis'])['status'], 'unknown'),
+      shards: arr(obj(d['redis'])['shards']).map((s) => ({ shard: num(obj(s)['shard']), status: str(obj(s)['status'], 'unknown') })),
+    },
     events: {
       published: num(events['published']),
       delivered: num(events['delivered']),

@@ -121,5 +121,35 @@ describe('monitor data', () => {
     expect(samples[1]!.deliveredPerSec).toBe(10);
     samples = addSample(samples, full, 200_000, 120_000);
     expect(samples).toHaveLength(1);
+    expect(full.redis.shards).toEqual([]);
+    const sharded = readMonitorStats({
+      ...doc,
+      redis: { status: 'disconnected', shards: [{ shard: 0, status: 'connected' }, { shard: 1, status: 'disconnected' }, 'junk'] },
+    })!;
+    expect(sharded.redis.shards).toEqual([
+      { shard: 0, status: 'connected' },
+      { shard: 1, status: 'disconnected' },
+      { shard: 0, status: 'unknown' },
+    ]);
+  });
+
+  it('names the Redis shards that are down', async () => {
+    sessionStorage.setItem('ssecast.adminToken', 'secret');
+    let stream!: FakeStream;
+    const f = fakeFetch((c) => {
+      const r = sseResponse(c);
+      stream = r.stream;
+      return r.response;
+    });
+    render(<SSEMonitor baseUrl="http://hub.test" fetch={f.fetch} />);
+    await act(() => settle());
+    const shards = [0, 1, 2].map((shard) => ({ shard, status: shard === 2 ? 'disconnected' : 'connected' }));
+    await act(async () => {
+      stream.push(`event: stats\ndata: ${JSON.stringify({ ...doc, handler: 'redis', redis: { status: 'disconnected', shards } })}\n\n`);
+      await settle();
+    });
+    const card = screen.getByTestId('redis-status').parentElement!;
+    expect(card.textContent).toContain('shard 2 down');
+    sessionStorage.clear();
   });
 });

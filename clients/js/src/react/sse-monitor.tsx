@@ -191,6 +191,7 @@ export function SSEMonitor(props: SSEMonitorProps) {
             <Card
               label="Redis"
               value={stats.redis.status}
+              sub={shardSummary(stats.redis.shards)}
               testId="redis-status"
               tone={stats.redis.status === 'connected' ? 'ok' : stats.redis.status === 'disabled' ? undefined : 'bad'}
             />
@@ -313,6 +314,14 @@ export function SSEMonitor(props: SSEMonitorProps) {
       )}
     </div>
   );
+}
+
+/** "3 shards", or which are down: "shard 1 down" (undefined without redis.shards). */
+function shardSummary(shards: { shard: number; status: string }[]): string | undefined {
+  if (shards.length === 0) return undefined;
+  const down = shards.filter((s) => s.status !== 'connected').map((s) => s.shard);
+  if (down.length === 0) return `${shards.length} shards`;
+  return `shard${down.length > 1 ? 's' : ''} ${down.join(', ')} down`;
 }
 
 function Card(p: { label: string; value: string; sub?: string; testId: string; tone?: 'ok' | 'bad' | undefined }) {
