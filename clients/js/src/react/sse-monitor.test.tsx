@@ -17,17 +17,23 @@ const doc = {
   events: { published: 100, delivered: 250, dropped: 0 },
 };
 
+/** A fetch whose every call answers with an SSE stream; `stream()` is the latest one. */
+function statsStream() {
+  let latest!: FakeStream;
+  const f = fakeFetch((c) => {
+    const r = sseResponse(c);
+    latest = r.stream;
+    return r.response;
+  });
+  return { f, stream: () => latest };
+}
+
 describe('SSEMonitor', () => {
   beforeEach(() => sessionStorage.clear());
   afterEach(() => sessionStorage.clear());
 
   it('asks for the token, keeps it in sessionStorage, and renders the stats stream', async () => {
-    let stream!: FakeStream;
-    const f = fakeFetch((c) => {
-      const r = sseResponse(c);
-      stream = r.stream;
-      return r.response;
-    });
+    const { f, stream } = statsStream();
     render(<SSEMonitor baseUrl="http://hub.test" fetch={f.fetch} />);
     expect(screen.getByTestId('login-form')).toBeTruthy();
     fireEvent.change(screen.getByTestId('token-input'), { target: { value: 'secret' } });
@@ -38,7 +44,7 @@ describe('SSEMonitor', () => {
     expect(f.calls[0]!.url).toBe('http://hub.test/api/admin/sse-monitor/stream');
     expect(f.calls[0]!.headers['Authorization']).toBe('Bearer secret');
     await act(async () => {
-      stream.push(`event: stats\ndata: ${JSON.stringify(doc)}\n\n`);
+      stream().push(`event: stats\ndata: ${JSON.stringify(doc)}\n\n`);
       await settle();
     });
     expect(screen.getByTestId('instance-id').textContent).toBe('host-1a2b3c');
@@ -135,17 +141,12 @@ describe('monitor data', () => {
 
   it('names the Redis shards that are down', async () => {
     sessionStorage.setItem('ssecast.adminToken', 'secret');
-    let stream!: FakeStream;
-    const f = fakeFetch((c) => {
-      const r = sseResponse(c);
-      stream = r.stream;
-      return r.response;
-    });
+    const { f, stream } = statsStream();
     render(<SSEMonitor baseUrl="http://hub.test" fetch={f.fetch} />);
     await act(() => settle());
     const shards = [0, 1, 2].map((shard) => ({ shard, status: shard === 2 ? 'disconnected' : 'connected' }));
     await act(async () => {
-      stream.push(`event: stats\ndata: ${JSON.stringify({ ...doc, handler: 'redis', redis: { status: 'disconnected', shards } })}\n\n`);
+      stream().push(`event: stats\ndata: ${JSON.stringify({ ...doc, handler: 'redis', redis: { status: 'disconnected', shards } })}\n\n`);
       await settle();
     });
     const card = screen.getByTestId('redis-status').parentElement!;
