@@ -219,7 +219,6 @@ int run_server(const config::Config& cfg_in) {
     }
     ctx.monitor.shard_status = backends.shard_status;
     ctx.shard_status = backends.shard_status;
-    ctx.spans_shards = backends.spans_shards;
 
     // Fan-out: every event from the broker goes to every shard, in broker order
     // (hub::Shard::deliver; each shard drains its inbox in one handler per burst).

@@ -51,9 +51,6 @@ Backends make_backends(const config::Config& cfg, const std::string& instance_id
                 return std::all_of(d.topics.begin(), d.topics.end(),
                                    [&map](const std::string& t) { return map.of_topic(t) == 0; });
             });
-            b.spans_shards = [raw = sharded.get()](const std::vector<hub::TopicPattern>& p) {
-                return raw->spans_shards(p);
-            };
             b.shard_status = [per_shard] {
                 std::vector<std::string> out;
                 for (const auto& connections : per_shard) {

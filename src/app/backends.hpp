@@ -29,9 +29,6 @@ struct Backends {
     std::function<std::string()> redis_status; ///< null = "disabled"
     /// redis.shards only (else null): each shard's status, as redis_status words them.
     std::function<std::vector<std::string>()> shard_status;
-    /// redis.shards only (else null): true when patterns match topics of several shards,
-    /// which a stream cannot resume yet (refused with 400 cross_shard).
-    std::function<bool(const std::vector<hub::TopicPattern>&)> spans_shards;
     /// Bounded periodic work (memory: age trimming of idle topics); called about once a
     /// second on shard 0. null = none.
     std::function<void()> cron;

@@ -11,6 +11,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,13 @@ class Broker {
     virtual void watch(std::vector<hub::TopicPattern> patterns, WatchDone done) = 0;
     /// Ends one successful watch() of the same patterns.
     virtual void unwatch(std::vector<hub::TopicPattern> patterns) = 0;
+
+    /// The shards a stream on `patterns` reads, ascending (ReplayQuery::shard, hub::Event::
+    /// shard): {0} for every backend but ShardedBroker. A stream over several gets an id
+    /// with a position on each (sse/shard_positions.hpp).
+    virtual std::vector<std::uint16_t> shards_of(const std::vector<hub::TopicPattern>&) const {
+        return {0};
+    }
 
     /// Stops delivering; pending callbacks complete with an error or not at all after this.
     virtual void stop() = 0;

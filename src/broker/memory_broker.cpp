@@ -11,9 +11,10 @@ std::uint64_t unix_ms(std::chrono::system_clock::time_point t) {
 }
 } // namespace
 
-MemoryBroker::MemoryBroker(const config::HistoryConfig& cfg, const Clock& clock)
-    : clock_(clock), history_(cfg.max_events, cfg.max_total_events, cfg.max_age, clock,
-                              sse::EventId{unix_ms(clock.system_now()), 0}) {}
+MemoryBroker::MemoryBroker(const config::HistoryConfig& cfg, const Clock& clock,
+                           std::uint16_t shard)
+    : clock_(clock), shard_(shard), history_(cfg.max_events, cfg.max_total_events, cfg.max_age,
+                                             clock, sse::EventId{unix_ms(clock.system_now()), 0}) {}
 
 void MemoryBroker::start(Deliver deliver) {
     const std::lock_guard lock(mutex_);
@@ -30,7 +31,7 @@ void MemoryBroker::publish(std::vector<hub::EventDraft> drafts, PublishDone done
         const auto steady = clock_.steady_now();
         for (const auto& draft : drafts) {
             const sse::EventId id = ids_.next(unix_ms(now));
-            auto event = hub::make_event(id, draft, now, steady);
+            auto event = hub::make_event(id, draft, now, steady, shard_);
             history_.append(event);
             if (deliver_) {
                 deliver_(event);

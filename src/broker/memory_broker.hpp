@@ -15,7 +15,8 @@ namespace ssecast::broker {
 /// Thread-safe. publish() and replay() complete synchronously on the calling thread.
 class MemoryBroker final : public Broker {
   public:
-    MemoryBroker(const config::HistoryConfig& cfg, const Clock& clock);
+    /// `shard`: stamped on its events when it stands for one shard of a ShardedBroker (tests).
+    MemoryBroker(const config::HistoryConfig& cfg, const Clock& clock, std::uint16_t shard = 0);
 
     void start(Deliver deliver) override;
     void publish(std::vector<hub::EventDraft> drafts, PublishDone done) override;
@@ -31,6 +32,7 @@ class MemoryBroker final : public Broker {
 
   private:
     const Clock& clock_;
+    const std::uint16_t shard_;
     std::mutex mutex_; // guards ids_ and the append→deliver order; history_ has its own lock
     sse::EventIdGenerator ids_;
     history::MemoryHistory history_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "broker/sharded_broker.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -48,8 +49,11 @@ void ShardedBroker::publish(std::vector<hub::EventDraft> drafts, PublishDone don
         }
         const std::size_t first = d.topics.empty() ? 0 : map_.of_topic(d.topics.front());
         answer_from.emplace_back(first, parts[first].size());
+        std::vector<std::string> below; // the topics of the shards before this one
         for (auto& [shard, topics] : topics_of) {
             hub::EventDraft part = d;
+            part.covered_below = below;
+            below.insert(below.end(), topics.begin(), topics.end());
             part.topics = std::move(topics);
             parts[shard].push_back(std::move(part));
         }
@@ -99,12 +103,26 @@ void ShardedBroker::publish(std::vector<hub::EventDraft> drafts, PublishDone don
 }
 
 void ShardedBroker::replay(history::ReplayQuery q, ReplayDone done) {
-    const auto shards = map_.of_patterns(q.topics);
-    if (q.topics.empty() || shards.size() != 1) {
+    // Only the patterns that can match topics there: another shard's topic has no record
+    // on this one, and an old id would read as a forgotten topic (history-lost).
+    std::erase_if(q.topics, [&](const hub::TopicPattern& p) {
+        const auto on = map_.of_pattern(p);
+        return std::find(on.begin(), on.end(), q.shard) == on.end();
+    });
+    if (q.topics.empty() || q.shard >= shards_.size()) {
         done(errc::bad_topic);
         return;
     }
-    shards_[shards.front()]->replay(std::move(q), std::move(done));
+    shards_[q.shard]->replay(std::move(q), std::move(done));
+}
+
+std::vector<std::uint16_t>
+ShardedBroker::shards_of(const std::vector<hub::TopicPattern>& patterns) const {
+    std::vector<std::uint16_t> out;
+    for (const auto s : map_.of_patterns(patterns)) {
+        out.push_back(static_cast<std::uint16_t>(s));
+    }
+    return out;
 }
 
 void ShardedBroker::watch(std::vector<hub::TopicPattern> patterns, WatchDone done) {

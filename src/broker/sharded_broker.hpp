@@ -17,12 +17,14 @@ namespace ssecast::broker {
 /// instance. Across shards:
 ///  - an event on topics of several shards is stored and fanned out once per shard, each
 ///    copy with that shard's topics and its own id (the answer carries the id from the
-///    shard of its first topic), and reaches a stream once, as a stream reads one shard;
+///    shard of its first topic); a copy names the topics that went to lower shards
+///    (hub::Event::covered_below), so a stream reading several of the copies takes only the
+///    one on the lowest shard it matches (hub::Subscriber::wants), live and on replay alike;
 ///  - a request is atomic per shard: it succeeds when every shard it touched stored its
 ///    part, and fails with the first shard's error otherwise, though other shards may
 ///    have stored (and sent) theirs;
-///  - replay needs the query's topics on one shard (errc::bad_topic otherwise: the caller
-///    refuses such subscriptions first, see spans_shards).
+///  - replay reads one shard (ReplayQuery::shard), with the query's patterns that can
+///    match topics there; a stream over several shards pages through each of them.
 /// Thread-safety is the shards': calls are forwarded as they come; the joins of a request
 /// split over shards are guarded by a mutex.
 class ShardedBroker final : public Broker {
@@ -34,16 +36,13 @@ class ShardedBroker final : public Broker {
     void replay(history::ReplayQuery q, ReplayDone done) override;
     void watch(std::vector<hub::TopicPattern> patterns, WatchDone done) override;
     void unwatch(std::vector<hub::TopicPattern> patterns) override;
+    std::vector<std::uint16_t>
+    shards_of(const std::vector<hub::TopicPattern>& patterns) const override;
     void stop() override;
     std::string_view name() const noexcept override { return shards_.front()->name(); }
 
     const ShardMap& map() const noexcept { return map_; }
     Broker& shard(std::size_t i) { return *shards_.at(i); }
-    /// True when `patterns` can match topics of more than one shard (such a stream would
-    /// need an id per shard to resume: not supported yet, docs/redis.md §Shards).
-    bool spans_shards(const std::vector<hub::TopicPattern>& patterns) const {
-        return map_.of_patterns(patterns).size() > 1;
-    }
 
   private:
     std::vector<std::unique_ptr<Broker>> shards_;

@@ -144,20 +144,45 @@ TEST(ShardedBroker, WatchIsAllOrNothingAcrossShards) {
     EXPECT_TRUE(f.shards[0]->watched.empty());
 }
 
-TEST(ShardedBroker, ReplayReadsTheOneShardOfItsTopicsAndRefusesMore) {
+TEST(ShardedBroker, ReplayReadsTheShardAskedForWithThePatternsThatLiveThere) {
     Fixture f;
-    const auto a = f.topic_on(2);
+    const auto a = f.topic_on(2), b = f.topic_on(0);
     history::ReplayQuery q;
-    q.topics = {*hub::TopicPattern::parse(a + "/*"), *hub::TopicPattern::parse(a)};
+    q.topics = {*hub::TopicPattern::parse(a + "/*"), *hub::TopicPattern::parse(b),
+                *hub::TopicPattern::parse(a)};
+    EXPECT_EQ(f.broker->shards_of(q.topics), (std::vector<std::uint16_t>{0, 2}));
+    q.shard = 2;
     std::optional<result<history::Replay>> got;
     f.broker->replay(q, [&](auto r) { got = std::move(r); });
     ASSERT_TRUE(got && *got);
-    EXPECT_EQ(f.shards[2]->replays.size(), 1U);
-    EXPECT_FALSE(f.broker->spans_shards(q.topics));
-    q.topics.push_back(*hub::TopicPattern::parse(f.topic_on(0)));
-    EXPECT_TRUE(f.broker->spans_shards(q.topics));
+    ASSERT_EQ(f.shards[2]->replays.size(), 1U);
+    // b's shard is not asked, and shard 2 is not asked about b (it has no record of it).
+    const auto& asked = f.shards[2]->replays[0].topics;
+    ASSERT_EQ(asked.size(), 2U);
+    EXPECT_EQ(asked[0].str(), a + "/*");
+    EXPECT_EQ(asked[1].str(), a);
+    EXPECT_TRUE(f.shards[0]->replays.empty());
+    // "*" reads every shard, one at a time.
+    EXPECT_EQ(f.broker->shards_of({*hub::TopicPattern::parse("*")}),
+              (std::vector<std::uint16_t>{0, 1, 2}));
+    // No pattern of the query can match topics on shard 1.
+    q.shard = 1;
     f.broker->replay(q, [&](auto r) { got = std::move(r); });
     EXPECT_EQ(got->error(), make_error_code(errc::bad_topic));
+    EXPECT_TRUE(f.shards[1]->replays.empty());
+}
+
+TEST(ShardedBroker, ACopyOnAHigherShardNamesTheTopicsStoredBelowIt) {
+    Fixture f;
+    const auto a = f.topic_on(0), b = f.topic_on(1), c = f.topic_on(2), c2 = f.topic_on(2, "v");
+    std::optional<result<std::vector<sse::EventId>>> got;
+    f.broker->publish({draft({c, a, c2, b}, "x")}, [&](auto r) { got = std::move(r); });
+    ASSERT_TRUE(got && *got);
+    EXPECT_EQ(**got, (std::vector<sse::EventId>{{2, 1}})); // the first topic's shard
+    EXPECT_TRUE(f.shards[0]->published[0][0].covered_below.empty());
+    EXPECT_EQ(f.shards[1]->published[0][0].covered_below, std::vector<std::string>{a});
+    EXPECT_EQ(f.shards[2]->published[0][0].topics, (std::vector<std::string>{c, c2}));
+    EXPECT_EQ(f.shards[2]->published[0][0].covered_below, (std::vector<std::string>{a, b}));
 }
 
 } // namespace

@@ -51,7 +51,8 @@ std::string quoted(std::string_view s) {
     return out + "\"";
 }
 
-/// A shard's index travels in logs and the monitor; 64 is far past what one cluster needs.
+/// A shard's index travels in logs, the monitor and composite event ids (at most
+/// sse::ShardPositions::kMaxShards entries); 64 is far past what one cluster needs.
 constexpr std::size_t kMaxShards = 64;
 
 std::vector<std::string> split_whitespace(std::string_view text) {

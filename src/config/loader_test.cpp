@@ -480,6 +480,12 @@ TEST_F(LoaderTest, RedisShardsAreAListOfUrlsInsteadOfRedisUrl) {
     e = error_of("", {{"SSECAST_REDIS_SHARDS", "redis://a redis://b"},
                       {"SSECAST_REDIS_TLS_VERIFY", "false"}});
     EXPECT_NE(e.find("no URL in redis.shards is rediss://"), std::string::npos) << e;
+    std::string many;
+    for (int i = 0; i < 65; ++i) {
+        many += "redis://h" + std::to_string(i) + " ";
+    }
+    e = error_of("", {{"SSECAST_REDIS_SHARDS", many}});
+    EXPECT_NE(e.find("redis.shards: expected at most 64 shards, got 65"), std::string::npos) << e;
 }
 
 /// Every key of the table appears in the example with its env variable name.

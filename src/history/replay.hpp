@@ -8,6 +8,7 @@
 #include "hub/topic.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace ssecast::history {
@@ -26,6 +27,9 @@ struct ReplayQuery {
     /// Per-topic eviction makes this necessary: a page may end below the point where another
     /// selected topic's history starts, and the next page would see that same gap again.
     sse::EventId lost_reported_through{};
+    /// Whose history (redis.shards: broker::ShardedBroker reads `topics` on this shard only;
+    /// every other backend has only shard 0). `after` is a position on this shard.
+    std::uint16_t shard = 0;
 };
 
 /// What a resuming client gets from one page: the retained events after its id, and

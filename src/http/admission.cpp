@@ -126,13 +126,6 @@ net::awaitable<std::optional<Response>> identify(const Request& req, ServerConte
         co_return error_reply(f->code == errc::unknown_key ? errc::unauthorized : f->code,
                               f->message);
     }
-    if (ctx.spans_shards && ctx.spans_shards(sub.patterns)) {
-        // Resuming it would need a position per shard in one Last-Event-ID (issue #18).
-        co_return error_reply(errc::bad_topic,
-                              "These topics live on different Redis shards (redis.shards); one "
-                              "stream can only read topics of one shard (the name up to its "
-                              "first '/' picks the shard; docs/redis.md §Shards).");
-    }
     co_return std::nullopt;
 }
 

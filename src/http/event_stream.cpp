@@ -20,8 +20,10 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <limits>
 #include <memory>
 
 namespace ssecast::http {
@@ -70,6 +72,20 @@ hub::EventPtr history_lost_event(const std::string& last_event_id) {
     return e;
 }
 
+/// A stream over several shards (redis.shards) writes an id line of its own for each event,
+/// carrying where it stands on each shard after it, followed by the shared frame after its
+/// id line (encode once for the body), so the one Last-Event-ID the browser sends back
+/// resumes every shard exactly (sse/shard_positions.hpp).
+struct OwnIds {
+    /// After the last frame fully written.
+    sse::ShardPositions written;
+    /// gather()'s scratch: after each frame of the write being built, each frame's id line
+    /// and its bytes on the wire; valid until that write's account_written().
+    sse::ShardPositions ahead;
+    std::array<std::string, kMaxFramesPerWrite> lines;
+    std::array<std::size_t, kMaxFramesPerWrite> wire_sizes{};
+};
+
 /// State shared between the stream's coroutine and the callbacks that write for it.
 struct StreamState : std::enable_shared_from_this<StreamState> {
     StreamState(tcp::socket s, metrics::ShardCounters& c)
@@ -84,6 +100,8 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     /// closes, so the replay asks for its next page as the socket takes the last one.
     net::steady_timer drained;
     std::size_t low_water = 0; ///< 0 = not replaying
+    /// Null for a stream on one shard (so an idle stream holds none of it).
+    std::unique_ptr<OwnIds> own_ids;
 };
 
 void wake_replay(StreamState& st) {
@@ -105,20 +123,29 @@ const hub::EventPtr& heartbeat_frame() {
     return frame;
 }
 
-/// Accounts for `n` bytes sent from the front of the queue: whole frames are consumed (and
-/// their publish→write latency observed), a partly sent frame is remembered by offset.
+/// Accounts for `n` bytes sent from the front of the queue (as the last gather() laid them
+/// out): whole frames are consumed (and their publish→write latency observed), a partly
+/// sent frame is remembered by offset.
 void account_written(StreamState& st, std::size_t n) {
     auto& c = st.counters;
     c.add(c.bytes_written, n);
     const auto now = std::chrono::steady_clock::now();
     st.sub->last_write = now;
     const auto pending = st.sub->pending();
+    const std::size_t gathered = std::min(pending.size(), kMaxFramesPerWrite);
     std::size_t done = 0;
     std::size_t left = n + st.offset;
-    while (done < pending.size() && left >= pending[done]->frame.size()) {
-        left -= pending[done]->frame.size();
-        if (pending[done]->received_at != std::chrono::steady_clock::time_point{}) {
-            c.observe_latency(now - pending[done]->received_at);
+    const auto wire_size = [&](std::size_t i) {
+        return st.own_ids ? st.own_ids->wire_sizes[i] : pending[i]->frame.size();
+    };
+    while (done < gathered && left >= wire_size(done)) {
+        left -= wire_size(done);
+        const auto& frame = *pending[done];
+        if (frame.received_at != std::chrono::steady_clock::time_point{}) {
+            c.observe_latency(now - frame.received_at);
+        }
+        if (st.own_ids && sse::id_line_size(frame.frame) > 0) {
+            st.own_ids->written.set(frame.shard, frame.id);
         }
         ++done;
     }
@@ -127,17 +154,51 @@ void account_written(StreamState& st, std::size_t n) {
     wake_replay(st);
 }
 
+/// At most two pieces per frame: a stream over several shards writes its own id line.
+constexpr std::size_t kMaxPiecesPerWrite = 2 * kMaxFramesPerWrite;
+
 /// Fills `iov` with up to kMaxFramesPerWrite pending frames (the first one from `offset`);
-/// returns how many.
-std::size_t gather(const StreamState& st, iovec* out) {
+/// returns how many pieces (OwnIds: an event is its own id line, then the rest of its frame).
+std::size_t gather(StreamState& st, iovec* out) {
     const auto pending = st.sub->pending();
     const std::size_t count = std::min(pending.size(), kMaxFramesPerWrite);
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::string& f = pending[i]->frame;
-        const std::size_t skip = i == 0 ? st.offset : 0;
-        out[i] = iovec{const_cast<char*>(f.data()) + skip, f.size() - skip};
+    std::size_t pieces = 0;
+    std::size_t skip = st.offset;
+    const auto add = [&](std::string_view piece) {
+        if (skip >= piece.size()) {
+            skip -= piece.size();
+            return;
+        }
+        out[pieces++] = iovec{const_cast<char*>(piece.data()) + skip, piece.size() - skip};
+        skip = 0;
+    };
+    if (!st.own_ids) {
+        for (std::size_t i = 0; i < count; ++i) {
+            add(pending[i]->frame);
+        }
+        return pieces;
     }
-    return count;
+    auto& own = *st.own_ids;
+    own.ahead = own.written;
+    for (std::size_t i = 0; i < count; ++i) {
+        const hub::Event& e = *pending[i];
+        const std::string_view frame = e.frame;
+        const std::size_t id_line = sse::id_line_size(frame);
+        if (id_line == 0) { // not an event: heartbeat, history-lost, a closing notice
+            own.wire_sizes[i] = frame.size();
+            add(frame);
+            continue;
+        }
+        own.ahead.set(e.shard, e.id);
+        auto& line = own.lines[i];
+        line.assign("id: ");
+        own.ahead.append_to(line);
+        line += '\n';
+        own.wire_sizes[i] = line.size() + frame.size() - id_line;
+        add(line);
+        add(frame.substr(id_line));
+    }
+    return pieces;
 }
 
 void write_now(StreamState& st);
@@ -164,7 +225,7 @@ void await_writable(StreamState& st) {
 /// delivery; only a full socket buffer costs an asynchronous wait.
 void write_now(StreamState& st) {
     while (st.sub != nullptr && !st.sub->closed() && !st.sub->pending().empty()) {
-        std::array<iovec, kMaxFramesPerWrite> iov{};
+        std::array<iovec, kMaxPiecesPerWrite> iov{};
         msghdr msg{};
         msg.msg_iov = iov.data();
         msg.msg_iovlen = gather(st, iov.data());
@@ -255,22 +316,122 @@ void sweep_streams(hub::Shard& shard, std::chrono::steady_clock::duration heartb
 
 namespace {
 
+/// Where a resume stands on one shard's history.
+struct ShardCursor {
+    history::ReplayQuery q; ///< q.shard; q.after: where its next page starts
+    bool known = true;      ///< false: the id says nothing about this shard
+    bool caught_up = false; ///< a page read that began at `caught_up_at` reached the end
+    std::uint64_t caught_up_at = 0;
+};
+
+/// An id newer than anything assigned: replay answers it with the shard's newest id
+/// (history::Replay::next_after), which is where a shard without a position starts.
+constexpr sse::EventId kPastEverything{std::numeric_limits<std::int64_t>::max(), 0};
+
 /// SPEC §Resume, paged (#12): reads history a page at a time, each page only once the queue
 /// has drained to a quarter of limits.max_queue_bytes (backpressure from the socket), so a
 /// backlog of any length that history still holds goes out while queue + held live events
-/// stay within max_queue_bytes. Ends the handoff once a page read that began after the last
-/// held-event drop reaches the end of history. Closes the stream when history is unreadable
-/// (the client resumes later from the same id) or moved past the replay (it resumes and is
-/// told history-lost). The caller owns `st` and `req` and awaits this directly.
+/// stay within max_queue_bytes. A stream over several shards pages through each shard's
+/// history from its own position (one page budget shared by all); a shard the id says
+/// nothing about (or every shard, for a new stream) starts at its newest id. The first
+/// page of every shard is read before anything is queued, so history-lost comes first.
+/// Ends the handoff once, for every shard, a page read that began after the last
+/// held-event drop reached the end of history. Closes the stream when history is
+/// unreadable (the client resumes later from the same id) or moved past the replay (it
+/// resumes and is told history-lost). The caller owns `st` and `req` and awaits this.
 net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req,
+                                    const std::vector<std::uint16_t>& shards,
                                     std::size_t max_queue_bytes, broker::Broker& broker) {
     auto& sub = *st.sub;
     const std::size_t quarter = std::max<std::size_t>(max_queue_bytes / 4, 1);
-    history::ReplayQuery q{*req.resume_from, sub.patterns(), kReplayPageScan, quarter};
+    const std::size_t page_bytes = std::max<std::size_t>(quarter / shards.size(), 1);
+    std::vector<ShardCursor> cursors;
+    for (const auto shard : shards) {
+        ShardCursor c{{{}, sub.patterns(), kReplayPageScan, page_bytes}};
+        c.q.shard = shard;
+        std::optional<sse::EventId> at;
+        if (req.resume_positions) {
+            at = req.resume_positions->at(shard);
+        } else if (shards.size() == 1) {
+            at = req.resume_from;
+        }
+        c.known = at.has_value();
+        c.q.after = at.value_or(kPastEverything);
+        cursors.push_back(std::move(c));
+    }
+    bool lost = req.last_event_id &&
+                std::any_of(cursors.begin(), cursors.end(), [](const auto& c) { return !c.known; });
+    if (shards.size() == 1 && !cursors.front().known) {
+        sub.push_control(history_lost_event(*req.last_event_id));
+        sub.finish_handoff(); // nothing to read: every held live event is new to it
+        co_return;
+    }
+    if (shards.size() > 1) {
+        st.own_ids = std::make_unique<OwnIds>();
+    }
     st.low_water = quarter;
     // A finished stream (expired, disconnected) replays no further.
     const auto over = [&sub] { return sub.closed() || sub.ending(); };
-    for (bool first = true; !over(); first = false) {
+    const auto read = [&](ShardCursor& c) {
+        return await_callback<result<history::Replay>>(
+            [&](auto done) { broker.replay(c.q, std::move(done)); });
+    };
+    const auto unreadable = [&](const result<history::Replay>& page) {
+        // History unreadable (Redis down): end the stream; the client retries and resumes
+        // from the same id later, so nothing is lost.
+        sub.close(page.error() == errc::timeout ? errc::timeout : errc::backend_unavailable);
+    };
+    const auto take = [&](ShardCursor& c, const history::Replay& page, std::uint64_t drops) {
+        sub.push_replay(page.events, page.next_after, c.q.shard);
+        c.q.after = page.next_after;
+        if (!page.more) {
+            c.caught_up = true;
+            c.caught_up_at = drops;
+        }
+    };
+
+    // The first page of every shard, before anything is queued.
+    const auto drops_before = sub.held_drops();
+    std::vector<history::Replay> first_pages;
+    for (auto& c : cursors) {
+        auto page = co_await read(c);
+        if (over()) {
+            co_return;
+        }
+        if (!page) {
+            unreadable(page);
+            co_return;
+        }
+        if (!c.known) {
+            page->events.clear(); // only where the shard stands now
+            page->more = false;
+        } else if (page->lost) {
+            lost = true;
+            // Per-topic history: a later page may still start below this gap (another
+            // topic's events come first); that is this loss again, not a new one.
+            c.q.lost_reported_through = page->lost_through;
+        }
+        if (st.own_ids) {
+            st.own_ids->written.set(c.q.shard, c.known ? c.q.after : page->next_after);
+        }
+        first_pages.push_back(std::move(*page));
+    }
+    if (lost) {
+        sub.push_control(history_lost_event(*req.last_event_id));
+    }
+    for (std::size_t i = 0; i < cursors.size(); ++i) {
+        take(cursors[i], first_pages[i], drops_before);
+    }
+    first_pages.clear();
+
+    while (!over()) {
+        const auto behind = std::find_if(cursors.begin(), cursors.end(), [&sub](const auto& c) {
+            return !c.caught_up || c.caught_up_at != sub.held_drops();
+        });
+        if (behind == cursors.end()) {
+            sub.finish_handoff();
+            break;
+        }
         while (!over() && sub.queued_bytes() > quarter) {
             st.drained.expires_at(net::steady_timer::time_point::max());
             co_await st.drained.async_wait(use_nothrow);
@@ -279,36 +440,22 @@ net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req
             break;
         }
         const auto drops = sub.held_drops();
-        auto page = co_await await_callback<result<history::Replay>>(
-            [&](auto done) { broker.replay(q, std::move(done)); });
+        auto page = co_await read(*behind);
         if (over()) {
             break;
         }
         if (!page) {
-            // History unreadable (Redis down): end the stream; the client retries and
-            // resumes from the same id later, so nothing is lost.
-            sub.close(page.error() == errc::timeout ? errc::timeout : errc::backend_unavailable);
+            unreadable(page);
             break;
         }
-        if (page->lost && !first) {
+        if (page->lost) {
             spdlog::warn("cutting stream of {}: history moved past its replay (it can resume)",
                          sub.user_id());
             st.counters.add(st.counters.dropped);
             sub.close(errc::slow_consumer);
             break;
         }
-        if (page->lost) {
-            sub.push_control(history_lost_event(*req.last_event_id));
-            // Per-topic history: a later page may still start below this gap (another
-            // topic's events come first); that is this loss again, not a new one.
-            q.lost_reported_through = page->lost_through;
-        }
-        sub.push_replay(page->events, page->next_after);
-        if (!page->more && sub.held_drops() == drops) {
-            sub.finish_handoff();
-            break;
-        }
-        q.after = page->next_after;
+        take(*behind, *page, drops);
     }
     st.low_water = 0;
 }
@@ -338,9 +485,11 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, Str
     st->sub = &sub;
     sub.set_expiry(req.who.expires_at);
     sub.connection_id = slot.connection_id();
-    // SPEC §Resume: register first, then read history, so nothing falls in between.
-    const bool resuming = req.last_event_id.has_value();
-    if (resuming) {
+    // SPEC §Resume: register first, then read history, so nothing falls in between. A
+    // stream over several shards always starts this way: it needs a position on each.
+    const auto shards = broker.shards_of(sub.patterns());
+    const bool handoff = req.last_event_id.has_value() || shards.size() > 1;
+    if (handoff) {
         sub.begin_handoff();
     }
     shard.hub().add(&sub);
@@ -353,13 +502,8 @@ net::awaitable<void> stream_events(tcp::socket socket, SubscribeRequest req, Str
     counters.add(counters.bytes_written, hn);
 
     st->live = !hec; // replay frames go out as the socket takes them
-    if (!hec && resuming) {
-        if (!req.resume_from) {
-            sub.push_control(history_lost_event(*req.last_event_id));
-            sub.finish_handoff();
-        } else {
-            co_await replay_backlog(*st, req, cfg.limits.max_queue_bytes, broker);
-        }
+    if (!hec && handoff) {
+        co_await replay_backlog(*st, req, shards, cfg.limits.max_queue_bytes, broker);
     }
 
     // Idle streams are the common case: keep nothing in this frame that only set-up needed.

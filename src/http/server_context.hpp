@@ -47,8 +47,6 @@ struct ServerContext {
     std::function<bool()> ready = [] { return true; };
     /// redis.shards only (else null): each shard's status for /readyz's body.
     std::function<std::vector<std::string>()> shard_status{};
-    /// redis.shards only (else null): a stream whose patterns span shards is refused.
-    std::function<bool(const std::vector<hub::TopicPattern>&)> spans_shards{};
     /// Shown pre-filled on the demo page to loopback visitors only; "" = none.
     std::string demo_publish_key{};
     /// The built admin UI and the generated admin token it pre-fills (admin/ sees only this).

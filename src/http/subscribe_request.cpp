@@ -65,6 +65,9 @@ std::optional<Failure> parse_subscribe(const Request& req, const auth::Authentic
     if (!last.empty()) {
         out.last_event_id = std::string(last.substr(0, 100));
         out.resume_from = sse::EventId::parse(last);
+        if (!out.resume_from) {
+            out.resume_positions = sse::ShardPositions::parse(last);
+        }
     }
     return std::nullopt;
 }

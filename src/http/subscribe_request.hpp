@@ -7,6 +7,7 @@
 #include "http/failure.hpp"
 #include "http/request.hpp"
 #include "sse/event_id.hpp"
+#include "sse/shard_positions.hpp"
 
 #include <optional>
 #include <string>
@@ -19,8 +20,11 @@ struct SubscribeRequest {
     std::vector<hub::TopicPattern> patterns;
     /// Last-Event-ID (header, or lastEventId / last_event_id query), as sent.
     std::optional<std::string> last_event_id;
-    /// Parsed form; nullopt with last_event_id set = unknown id → history-lost.
+    /// Parsed plain form ("<ms>-<seq>"); nullopt with last_event_id set = not plain.
     std::optional<sse::EventId> resume_from;
+    /// Parsed composite form of a stream over several shards (sse/shard_positions.hpp);
+    /// neither form = unknown id → history-lost.
+    std::optional<sse::ShardPositions> resume_positions;
 };
 
 /// 401 bad/missing token (errc::unknown_key for a JWT whose kid no key set has), 400

@@ -52,6 +52,9 @@ DispatchCounts Hub::dispatch(const EventPtr& event) {
                 std::find(users.begin(), users.end(), sub->user_id()) == users.end()) {
                 return;
             }
+            if (!event->covered_below.empty() && sub->reads_lower_copy(*event)) {
+                return; // the copy on a lower shard reaches it (redis.shards)
+            }
             const bool was_idle = sub->pending().empty();
             switch (sub->offer(event)) {
             case Subscriber::Offer::queued:

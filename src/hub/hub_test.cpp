@@ -152,6 +152,59 @@ TEST(Subscriber, HandoffHasNoGapAndNoDuplicate) {
     EXPECT_EQ(ids(s), (std::vector<std::uint64_t>{3, 5, 6, 7}));
 }
 
+namespace {
+EventPtr on_shard(std::uint16_t shard, std::uint64_t ms, std::vector<std::string> topics,
+                  std::vector<std::string> below = {}) {
+    EventDraft d;
+    d.topics = std::move(topics);
+    d.covered_below = std::move(below);
+    return make_event({ms, 0}, d, {}, {}, shard);
+}
+} // namespace
+
+TEST(Subscriber, EachShardHasItsOwnHandoffFloor) {
+    // redis.shards: ids of different shards are not ordered against each other.
+    Subscriber s("u", {pat("a"), pat("b")}, 1 << 20, [] {});
+    s.begin_handoff();
+    s.offer(on_shard(0, 9, {"a"}));
+    s.offer(on_shard(1, 3, {"b"})); // below shard 0's floor, above shard 1's
+    s.offer(on_shard(1, 4, {"b"}));
+    const std::vector<EventPtr> page0{on_shard(0, 8, {"a"}), on_shard(0, 9, {"a"})};
+    s.push_replay(page0, sse::EventId{9, 0}, 0);
+    const std::vector<EventPtr> page1{on_shard(1, 2, {"b"}), on_shard(1, 3, {"b"})};
+    s.push_replay(page1, sse::EventId{3, 0}, 1);
+    s.finish_handoff();
+    s.offer(on_shard(1, 4, {"b"})); // a late duplicate of a held event
+    s.offer(on_shard(0, 5, {"a"})); // at or below shard 0's floor: already sent
+    s.offer(on_shard(0, 10, {"a"}));
+    std::vector<std::pair<int, std::uint64_t>> got;
+    for (const auto& e : s.pending()) {
+        got.emplace_back(e->shard, e->id.ms);
+    }
+    EXPECT_EQ(got, (std::vector<std::pair<int, std::uint64_t>>{
+                       {0, 8}, {0, 9}, {1, 2}, {1, 3}, {1, 4}, {0, 10}}));
+}
+
+TEST(Hub, AStreamReadsOneCopyOfAnEventStoredOnSeveralShards) {
+    Hub hub;
+    Subscriber both("u", {pat("a"), pat("b")}, 1 << 20, [] {});
+    Subscriber only_b("u", {pat("b")}, 1 << 20, [] {});
+    hub.add(&both);
+    hub.add(&only_b);
+    // One publish on topics a (shard 0) and b (shard 1): a copy on each shard.
+    hub.dispatch(on_shard(1, 7, {"b"}, {"a"}));
+    hub.dispatch(on_shard(0, 5, {"a"}));
+    ASSERT_EQ(both.pending().size(), 1U);
+    EXPECT_EQ(both.pending()[0]->shard, 0); // the copy on the lowest shard it reads
+    ASSERT_EQ(only_b.pending().size(), 1U);
+    EXPECT_EQ(only_b.pending()[0]->shard, 1);
+    // Replay applies the same rule.
+    EXPECT_FALSE(both.wants(*on_shard(1, 7, {"b"}, {"a"})));
+    EXPECT_TRUE(only_b.wants(*on_shard(1, 7, {"b"}, {"a"})));
+    hub.remove(&both);
+    hub.remove(&only_b);
+}
+
 TEST(Subscriber, PagedReplayRaisesTheFloorPastFilteredEvents) {
     Subscriber s("u", {pat("t")}, 1 << 20, [] {});
     s.begin_handoff();

@@ -16,6 +16,9 @@ bool Subscriber::wants(const Event& event) const noexcept {
         std::find(event.users.begin(), event.users.end(), user_id_) == event.users.end()) {
         return false;
     }
+    if (reads_lower_copy(event)) {
+        return false;
+    }
     for (const auto& topic : event.topics) {
         for (const auto& pattern : patterns_) {
             if (pattern.matches(topic)) {
@@ -24,6 +27,38 @@ bool Subscriber::wants(const Event& event) const noexcept {
         }
     }
     return false;
+}
+
+bool Subscriber::reads_lower_copy(const Event& event) const noexcept {
+    for (const auto& topic : event.covered_below) {
+        for (const auto& pattern : patterns_) {
+            if (pattern.matches(topic)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+std::optional<sse::EventId>& Subscriber::floor_of(std::uint16_t shard) {
+    if (shard == 0) {
+        return floor_;
+    }
+    if (higher_floors_.size() < shard) {
+        higher_floors_.resize(shard);
+    }
+    return higher_floors_[shard - 1];
+}
+
+bool Subscriber::at_or_below_floor(const Event& event) const noexcept {
+    const std::optional<sse::EventId>* floor = &floor_;
+    if (event.shard != 0) {
+        if (higher_floors_.size() < event.shard) {
+            return false;
+        }
+        floor = &higher_floors_[event.shard - 1];
+    }
+    return *floor && event.id <= **floor;
 }
 
 bool Subscriber::enqueue(const EventPtr& event) {
@@ -40,7 +75,7 @@ Subscriber::Offer Subscriber::offer(const EventPtr& event) {
     if (closed_ || ending_ || (expires_at_ && event->published_at >= *expires_at_)) {
         return Offer::filtered;
     }
-    if (floor_ && event->id <= *floor_) {
+    if (at_or_below_floor(*event)) {
         return Offer::filtered; // already sent in the replay
     }
     if (in_handoff_) {
@@ -67,12 +102,14 @@ void Subscriber::begin_handoff() {
     in_handoff_ = true;
 }
 
-void Subscriber::push_replay(std::span<const EventPtr> page, sse::EventId next_after) {
+void Subscriber::push_replay(std::span<const EventPtr> page, sse::EventId next_after,
+                             std::uint16_t shard) {
     if (closed_ || ending_) {
         return;
     }
+    auto& floor = floor_of(shard);
     for (const auto& event : page) {
-        if ((floor_ && event->id <= *floor_) || !wants(*event)) {
+        if ((floor && event->id <= *floor) || !wants(*event)) {
             continue;
         }
         if (expires_at_ && event->published_at >= *expires_at_) {
@@ -81,10 +118,10 @@ void Subscriber::push_replay(std::span<const EventPtr> page, sse::EventId next_a
         }
         queued_bytes_ += event->frame.size();
         queue_.push_back(event);
-        floor_ = event->id;
+        floor = event->id;
     }
-    if (!floor_ || next_after > *floor_) {
-        floor_ = next_after;
+    if (!floor || next_after > *floor) {
+        floor = next_after;
     }
     wake_();
 }
@@ -96,14 +133,14 @@ void Subscriber::finish_handoff() {
         return;
     }
     for (const auto& event : held_) {
-        if (floor_ && event->id <= *floor_) {
+        if (at_or_below_floor(*event)) {
             continue;
         }
         // Not capped: held_ is bounded by its own budget and the caller finishes only with
         // a drained queue, so queue + held stays within max_queue_bytes (plus one event).
         queued_bytes_ += event->frame.size();
         queue_.push_back(event);
-        floor_ = event->id;
+        floor_of(event->shard) = event->id;
     }
     held_.clear();
     held_.shrink_to_fit();

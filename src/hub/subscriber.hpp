@@ -31,8 +31,12 @@ class Subscriber {
                std::function<void()> wake);
 
     /// True when `event` is for this subscription: a pattern matches one of its topics and
-    /// it is not restricted to other users.
+    /// it is not restricted to other users, and (redis.shards) no pattern matches one of
+    /// its covered_below topics: then the copy on that lower shard is the one it reads.
     bool wants(const Event& event) const noexcept;
+    /// True when a pattern matches one of event.covered_below (redis.shards): this stream
+    /// reads the copy of the event on a lower shard, not this one.
+    bool reads_lower_copy(const Event& event) const noexcept;
 
     /// Calls the wake callback: the Hub does this once per dispatch batch for subscribers
     /// whose queue became non-empty (offer() itself does not wake).
@@ -43,22 +47,25 @@ class Subscriber {
     /// publisher, cut the slow one). While a replay handoff is open, live events are held
     /// back, at most max_queue_bytes / 2 of them: past that the held events are dropped and
     /// held_drops() counts it (they are in history, so the replay reads them again; the
-    /// stream is not cut). Events at or below the handoff floor are dropped as duplicates.
+    /// stream is not cut). Events at or below the handoff floor of their shard are dropped
+    /// as duplicates (ids of different shards are not ordered: one floor per shard).
     Offer offer(const EventPtr& event);
 
     /// SPEC §Resume: called before history is read; live events are held from now on.
     void begin_handoff();
     /// Queues one replay page (only the wanted events above the floor, in order; not
     /// subject to the queue limit: the caller bounds pages and asks for the next one only
-    /// when the queue has drained) and raises the floor to `next_after`, the newest id the
-    /// page accounted for (history::Replay::next_after). Wakes the writer.
-    void push_replay(std::span<const EventPtr> page, sse::EventId next_after);
+    /// when the queue has drained) and raises the floor of `shard` to `next_after`, the
+    /// newest id the page accounted for (history::Replay::next_after). Wakes the writer.
+    void push_replay(std::span<const EventPtr> page, sse::EventId next_after,
+                     std::uint16_t shard = 0);
     /// How often held live events were dropped for being over their budget. A replay may
     /// finish (finish_handoff) only after a page read that began after the last drop and
     /// reached the end of history: then no event is missing between page and held.
     std::uint64_t held_drops() const noexcept { return held_drops_; }
-    /// Ends the handoff: queues the held live events above the floor (no gap, no duplicate
-    /// at the seam; with no replay page pushed there is no floor and all are queued), then
+    /// Ends the handoff: queues the held live events above their shard's floor (no gap, no
+    /// duplicate at the seam; with no replay page pushed there is no floor and all are
+    /// queued), then
     /// live events are queued directly. Wakes the writer.
     void finish_handoff();
 
@@ -117,6 +124,9 @@ class Subscriber {
 
   private:
     bool enqueue(const EventPtr& event);
+    /// The handoff floor of `shard` (nullopt: none yet).
+    std::optional<sse::EventId>& floor_of(std::uint16_t shard);
+    bool at_or_below_floor(const Event& event) const noexcept;
 
     std::string user_id_;
     std::vector<TopicPattern> patterns_;
@@ -132,7 +142,10 @@ class Subscriber {
     std::vector<EventPtr> held_; ///< live events that arrived during the handoff
     std::size_t held_bytes_ = 0;
     std::uint64_t held_drops_ = 0;
-    std::optional<sse::EventId> floor_;
+    std::optional<sse::EventId> floor_; ///< shard 0 (the only one without redis.shards)
+    /// Shards 1.. of a stream over several Redis shards; empty otherwise, so an ordinary
+    /// stream holds no heap block for it.
+    std::vector<std::optional<sse::EventId>> higher_floors_;
     bool closed_ = false;
     errc close_reason_ = errc::ok;
     bool ending_ = false;

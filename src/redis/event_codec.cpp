@@ -47,6 +47,9 @@ std::string encode_stored(const hub::EventDraft& draft, std::uint64_t published_
     o["type"] = draft.type;
     o["topics"] = to_array(draft.topics);
     o["users"] = to_array(draft.users);
+    if (!draft.covered_below.empty()) {
+        o["below"] = to_array(draft.covered_below);
+    }
     o["data"] = draft.data;
     o["ts"] = published_ms;
     return json::serialize(o);
@@ -64,7 +67,8 @@ result<StoredEvent> decode_stored(std::string_view text) {
     const auto* data = o.if_contains("data");
     if (type == nullptr || !type->is_string() || data == nullptr || !data->is_string() ||
         !read_strings(o.if_contains("topics"), out.draft.topics) ||
-        !read_strings(o.if_contains("users"), out.draft.users)) {
+        !read_strings(o.if_contains("users"), out.draft.users) ||
+        !read_strings(o.if_contains("below"), out.draft.covered_below)) {
         return errc::bad_json;
     }
     out.draft.type = std::string(type->get_string());
@@ -74,9 +78,11 @@ result<StoredEvent> decode_stored(std::string_view text) {
     if (!publish::is_valid_type(out.draft.type) || out.draft.topics.empty()) {
         return errc::bad_json;
     }
-    for (const auto& t : out.draft.topics) {
-        if (!hub::is_valid_topic(t)) {
-            return errc::bad_json;
+    for (const auto* list : {&out.draft.topics, &out.draft.covered_below}) {
+        for (const auto& t : *list) {
+            if (!hub::is_valid_topic(t)) {
+                return errc::bad_json;
+            }
         }
     }
     if (const auto* ts = o.if_contains("ts"); ts != nullptr && ts->is_number()) {
@@ -85,7 +91,7 @@ result<StoredEvent> decode_stored(std::string_view text) {
     return out;
 }
 
-hub::EventPtr to_event(sse::EventId id, const StoredEvent& stored) {
+hub::EventPtr to_event(sse::EventId id, const StoredEvent& stored, std::uint16_t shard) {
     const auto sys_now = std::chrono::system_clock::now();
     const auto steady_now = std::chrono::steady_clock::now();
     auto published_at = sys_now;
@@ -98,7 +104,7 @@ hub::EventPtr to_event(sse::EventId id, const StoredEvent& stored) {
             received_at = steady_now - std::chrono::duration_cast<std::chrono::nanoseconds>(age);
         }
     }
-    return hub::make_event(id, stored.draft, published_at, received_at);
+    return hub::make_event(id, stored.draft, published_at, received_at, shard);
 }
 
 } // namespace ssecast::redis

@@ -21,14 +21,16 @@ struct StoredEvent {
     std::uint64_t published_ms = 0; ///< when the publishing instance accepted it (Unix ms)
 };
 
-/// `{"type":..,"topics":[..],"users":[..],"data":"<wire text>","ts":<unix ms>}`.
+/// `{"type":..,"topics":[..],"users":[..],"data":"<wire text>","ts":<unix ms>}`, plus
+/// `"below":[..]` on a copy that redis.shards stored on a higher shard
+/// (hub::EventDraft::covered_below).
 std::string encode_stored(const hub::EventDraft& draft, std::uint64_t published_ms);
 /// Inverse of encode_stored; errc::bad_json for anything else, including a type or topic
 /// that the publish body would refuse (publish::is_valid_type, hub::is_valid_topic).
 result<StoredEvent> decode_stored(std::string_view json);
 
-/// The shared Event for `id` and `stored`; the publish→write latency clock starts at its
-/// publish time (translated to this host's steady clock).
-hub::EventPtr to_event(sse::EventId id, const StoredEvent& stored);
+/// The shared Event for `id` (assigned by `shard`) and `stored`; the publish→write latency
+/// clock starts at its publish time (translated to this host's steady clock).
+hub::EventPtr to_event(sse::EventId id, const StoredEvent& stored, std::uint16_t shard);
 
 } // namespace ssecast::redis

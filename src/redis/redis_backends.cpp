@@ -134,11 +134,12 @@ class NodeConnections {
 std::unique_ptr<RedisBroker> make_broker(NodeConnections& node, const config::Config& cfg,
                                          const Keys& keys, metrics::Metrics& metrics,
                                          boost::asio::io_context& ioc,
-                                         std::shared_ptr<Connection> commands) {
+                                         std::shared_ptr<Connection> commands,
+                                         std::uint16_t shard) {
     auto subscriber = node.make("subscriber");
     auto publisher = cfg.redis.min_replicas > 0 ? node.make("publish") : nullptr;
     return std::make_unique<RedisBroker>(ioc, cfg, keys, metrics, std::move(commands),
-                                         std::move(subscriber), std::move(publisher));
+                                         std::move(subscriber), std::move(publisher), shard);
 }
 } // namespace
 
@@ -151,7 +152,7 @@ std::shared_ptr<RedisNode> make_redis_node(const config::Config& cfg, const std:
     auto node = std::make_shared<RedisNode>();
     node->sentinel = conns.sentinel();
     auto commands = conns.make("commands");
-    node->broker = make_broker(conns, cfg, keys, metrics, ioc, commands);
+    node->broker = make_broker(conns, cfg, keys, metrics, ioc, commands, 0);
     auto ingest = conns.make("ingest");
     auto control = conns.make("control");
     node->registry = std::make_unique<RedisRegistry>(ioc, cfg.redis, keys, commands);
@@ -175,7 +176,8 @@ RedisShard make_redis_shard(const config::Config& cfg, const std::string& url, s
     NodeConnections conns(cfg, url, "shard " + std::to_string(index), ioc);
     const Keys keys(cfg.redis.prefix, instance_id);
     RedisShard shard;
-    shard.broker = make_broker(conns, cfg, keys, metrics, ioc, conns.make("commands"));
+    shard.broker = make_broker(conns, cfg, keys, metrics, ioc, conns.make("commands"),
+                               static_cast<std::uint16_t>(index));
     shard.broker->report_gauges(false); // shard 0's broker owns redis_up / publish_ok
     shard.connections = conns.made();
     return shard;

@@ -72,11 +72,11 @@ const std::string* entry_payload(const Reply& entry) {
 RedisBroker::RedisBroker(net::io_context& ioc, const config::Config& cfg, const Keys& keys,
                          metrics::Metrics& metrics, std::shared_ptr<Connection> commands,
                          std::shared_ptr<Connection> subscriber,
-                         std::shared_ptr<Connection> publisher)
-    : ioc_(ioc), cfg_(cfg), keys_(keys), metrics_(metrics), cmd_(std::move(commands)),
-      sub_(std::move(subscriber)), pub_(publisher ? std::move(publisher) : cmd_),
-      publish_script_(Script::create(lua::kPublish)), replay_script_(Script::create(lua::kReplay)),
-      upgrade_script_(Script::create(lua::kUpgrade)),
+                         std::shared_ptr<Connection> publisher, std::uint16_t shard)
+    : ioc_(ioc), cfg_(cfg), keys_(keys), metrics_(metrics), shard_(shard),
+      cmd_(std::move(commands)), sub_(std::move(subscriber)),
+      pub_(publisher ? std::move(publisher) : cmd_), publish_script_(Script::create(lua::kPublish)),
+      replay_script_(Script::create(lua::kReplay)), upgrade_script_(Script::create(lua::kUpgrade)),
       subs_(
           ioc, *sub_, keys_, std::chrono::milliseconds(3000),
           [this](const Reply& r) { on_push(r); }, [this] { fill_gap(); }),
@@ -432,7 +432,7 @@ void RedisBroker::replay(history::ReplayQuery q, ReplayDone done) {
                                          continue;
                                      }
                                      if (auto stored = decode_stored(*payload)) {
-                                         out.events.push_back(to_event(id.id, *stored));
+                                         out.events.push_back(to_event(id.id, *stored, shard_));
                                      }
                                  }
                                  done(std::move(out));
@@ -593,7 +593,7 @@ void RedisBroker::deliver_payload(const std::string& payload) {
     last_delivered_ = id;
     floor_ = std::max(floor_, id);
     if (deliver_) {
-        deliver_(to_event(id, *stored));
+        deliver_(to_event(id, *stored, shard_));
     }
 }
 

@@ -44,10 +44,11 @@ class RedisBroker final : public broker::Broker {
     /// `commands` is shared with the registry; `subscriber` is this broker's own;
     /// `publisher` (null = `commands`) runs the publish script, and its own connection when
     /// redis.min_replicas > 0, so a WAIT holds up no registry or rate-limit command.
+    /// `shard`: this node's place in redis.shards, stamped on its events (hub::Event::shard).
     RedisBroker(boost::asio::io_context& ioc, const config::Config& cfg, const Keys& keys,
                 metrics::Metrics& metrics, std::shared_ptr<Connection> commands,
                 std::shared_ptr<Connection> subscriber,
-                std::shared_ptr<Connection> publisher = nullptr);
+                std::shared_ptr<Connection> publisher = nullptr, std::uint16_t shard = 0);
     ~RedisBroker() override;
 
     void start(Deliver deliver) override;
@@ -118,6 +119,7 @@ class RedisBroker final : public broker::Broker {
     const config::Config& cfg_;
     const Keys keys_;
     metrics::Metrics& metrics_;
+    const std::uint16_t shard_;
     std::shared_ptr<Connection> cmd_;
     std::shared_ptr<Connection> sub_;
     std::shared_ptr<Connection> pub_; ///< publish script (and WAIT); may be cmd_

@@ -37,7 +37,7 @@ TEST(Transport, FormatIsBinarySafeResp) {
 }
 
 TEST(EventCodec, StoredRoundTrip) {
-    hub::EventDraft d{{"orders", "a/b"}, "order.updated", "line1\nline2", {"42"}};
+    hub::EventDraft d{{"orders", "a/b"}, "order.updated", "line1\nline2", {"42"}, {}};
     auto back = decode_stored(encode_stored(d, 1700000000123));
     ASSERT_TRUE(back);
     EXPECT_EQ(back->draft.topics, d.topics);
@@ -55,6 +55,22 @@ TEST(EventCodec, StoredEventsFollowThePublishRules) {
     EXPECT_FALSE(decode_stored(R"({"type":"x","topics":["a b"],"data":""})"));
     EXPECT_FALSE(decode_stored(R"({"type":"x","topics":[],"data":""})"));
     EXPECT_TRUE(decode_stored(R"({"type":"x","topics":["a"],"data":""})"));
+    EXPECT_FALSE(decode_stored(R"({"type":"x","topics":["a"],"below":["a b"],"data":""})"));
+    EXPECT_FALSE(decode_stored(R"({"type":"x","topics":["a"],"below":"b","data":""})"));
+}
+
+TEST(EventCodec, ACopyOnAHigherShardKeepsTheTopicsStoredBelowIt) {
+    hub::EventDraft d{{"b"}, "t", "x", {}, {"a", "c/1"}};
+    const auto text = encode_stored(d, 1);
+    auto back = decode_stored(text);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->draft.covered_below, d.covered_below);
+    const auto event = to_event({5, 1}, *back, 2);
+    EXPECT_EQ(event->shard, 2);
+    EXPECT_EQ(event->covered_below, d.covered_below);
+    // An ordinary event does not carry the field at all.
+    EXPECT_EQ(encode_stored(hub::EventDraft{{"b"}, "t", "x", {}, {}}, 1).find("below"),
+              std::string::npos);
 }
 
 // SPEC: the ingest list takes exactly what POST /publish takes. Every body goes through both

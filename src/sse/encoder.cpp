@@ -37,6 +37,14 @@ bool has_control_character(std::string_view s) noexcept {
     return false;
 }
 
+std::size_t id_line_size(std::string_view frame) noexcept {
+    if (!frame.starts_with("id: ")) {
+        return 0;
+    }
+    const auto end = frame.find('\n');
+    return end == std::string_view::npos ? 0 : end + 1;
+}
+
 std::string encode_event(std::string_view id, std::string_view type, std::string_view data) {
     std::string out;
     out.reserve(id.size() + type.size() + data.size() + 32);

@@ -18,6 +18,10 @@ inline constexpr std::string_view kHeartbeat = ": ping\n\n";
 /// `type` omits the event line (the client sees "message").
 std::string encode_event(std::string_view id, std::string_view type, std::string_view data);
 
+/// Bytes of the "id: …\n" line a frame of encode_event starts with (0 without one): what a
+/// stream over several shards writes its own id line in place of (sse/shard_positions.hpp).
+std::size_t id_line_size(std::string_view frame) noexcept;
+
 /// "retry: <ms>\n\n".
 std::string encode_retry(std::chrono::milliseconds retry);
 

@@ -57,7 +57,8 @@ class Publisher(threading.Thread):
             try:
                 r = self.sessions[i].post(
                     s.url + "/publish",
-                    data=json.dumps({"topic": self.topic, "data": {"seq": seq}}),
+                    data=json.dumps({"topic": self.topic,
+                                     "data": {"seq": seq, "topic": self.topic}}),
                     headers={"Authorization": f"Bearer {PUBLISH_KEY}",
                              "Content-Type": "application/json"}, timeout=3)
                 if r.status_code == 200:
@@ -85,6 +86,7 @@ class Subscriber(threading.Thread):
         self.parked = threading.Event()  # set: stay disconnected
         self.last_id = None
         self.events = []  # (id, seq or None) in arrival order
+        self.keyed = []  # (topic the publisher named, seq): streams over several topics
         self.history_lost = []  # (lastEventId in the event, the id we sent, monotonic time)
         self.connects = 0
         self.failed_connects = 0
@@ -131,7 +133,9 @@ class Subscriber(threading.Thread):
             self.history_lost.append((json.loads(data)["lastEventId"], sent_id,
                                       time.monotonic()))
         else:
-            self.events.append((fields["id"], json.loads(data)["seq"]))
+            body = json.loads(data)
+            self.events.append((fields["id"], body["seq"]))
+            self.keyed.append((body.get("topic"), body["seq"]))
         if fields["id"]:
             self.last_id = fields["id"]
 

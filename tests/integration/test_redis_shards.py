@@ -100,20 +100,165 @@ def test_topics_live_on_the_shard_the_documented_hash_picks(make_shards):
     assert [x["status"] for x in doc["redis"]["shards"]] == ["connected"] * 3
 
 
-def test_a_stream_over_topics_of_two_shards_is_refused_with_a_clear_error(make_shards):
+def positions(event_id):
+    """{shard: (ms, seq)} of a composite id ("<shard>:<ms>-<seq>,..."), docs/redis.md §Shards."""
+    out = {}
+    for entry in event_id.split(","):
+        shard, _, rest = entry.partition(":")
+        ms, _, seq = rest.partition("-")
+        out[int(shard)] = (int(ms), int(seq))
+    return out
+
+
+def spread(k, per_shard, base):
+    """`per_shard` topic names on each of `k` shards, interleaved."""
+    by_shard = [[] for _ in range(k)]
+    i = 0
+    while any(len(t) < per_shard for t in by_shard):
+        name = f"{base}{i}"
+        home = by_shard[shard_of(name, k)]
+        if len(home) < per_shard:
+            home.append(name)
+        i += 1
+    return [t for group in zip(*by_shard) for t in group]
+
+
+def test_a_ten_topic_stream_over_three_shards_resumes_exactly_on_another_instance(make_shards):
+    c = make_shards(k=3, n=2)
+    a, b = c.servers
+    topics = spread(3, 3, "m")[:8] + ["mp/1", "mp/2"]  # 10 topics, a prefix pair among them
+    assert {shard_of(t, 3) for t in topics} == {0, 1, 2}
+    patterns = topics[:8] + ["mp/*"]
+    s = a.subscribe(*patterns, headers=auth("m"))
+    assert s.status == 200
+    seen = []
+    for i, t in enumerate(topics):
+        r = b.publish({"topic": t, "data": f"seen{i}"})
+        assert r.status_code == 200, r.text
+        e = s.next_event()
+        assert e["data"] == f"seen{i}"
+        seen.append(e["id"])
+    # Each event's id carries where the stream stands on every shard it reads, and only the
+    # shard of that event moves.
+    for before, after, t in zip(seen, seen[1:], topics[1:]):
+        p, q = positions(before), positions(after)
+        assert set(p) == set(q) == {0, 1, 2}, after
+        moved = {sh for sh in q if q[sh] != p[sh]}
+        assert moved == {shard_of(t, 3)}, (before, after, t)
+    s.close()
+    # Away: events on every shard, one of them on topics of two shards, and traffic on
+    # topics it does not read.
+    missed = []
+    for i, t in enumerate(topics + [topics[0]]):
+        assert a.publish({"topic": t, "data": f"missed{i}"}).status_code == 200
+        missed.append(f"missed{i}")
+    two = [topics[0], topics[1]]  # different shards (spread interleaves them)
+    assert shard_of(two[0], 3) != shard_of(two[1], 3)
+    assert a.publish({"topics": two, "data": "on-two-shards"}).status_code == 200
+    missed.append("on-two-shards")
+    for t in spread(3, 2, "other"):
+        assert a.publish({"topic": t, "data": "not-for-it"}).status_code == 200
+    r = b.subscribe(*patterns, headers={**auth("m"), "Last-Event-ID": seen[-1]})
+    assert r.status == 200
+    got = r.events(len(missed))
+    assert sorted(e["data"] for e in got) == sorted(missed)
+    # Per shard in publish order (the event on two shards counts once).
+    order = {d: i for i, d in enumerate(missed)}
+    for sh in range(3):
+        on = [e["data"] for e in got if e["data"] != "on-two-shards" and
+              shard_of(topics[int(e["data"][6:]) % len(topics)], 3) == sh]
+        assert on == sorted(on, key=order.get), (sh, on)
+    assert_no_more_events(r)
+    # And live after the resume, still with composite ids.
+    live = a.publish({"topic": topics[2], "data": "live"})
+    e = r.next_event()
+    assert e["data"] == "live" and set(positions(e["id"])) == {0, 1, 2}
+    # Resuming from the id before the last one gets exactly the last one again.
+    r.close()
+    again = b.subscribe(*patterns, headers={**auth("m"), "Last-Event-ID": got[-1]["id"]})
+    assert [x["data"] for x in again.events(1)] == ["live"]
+    assert_no_more_events(again)
+    again.close()
+    assert live.status_code == 200
+
+
+def test_a_new_stream_over_shards_resumes_shards_it_never_heard_from(make_shards):
+    # The first id it gets already says where it stands on the shards that sent nothing yet.
+    c = make_shards(k=2, n=2)
+    a, b = c.servers
+    x, y = topic_on(0, 2, base="n"), topic_on(1, 2, base="n")
+    assert b.publish({"topic": y, "data": "before-it-connected"}).status_code == 200
+    s = a.subscribe(x, y, headers=auth("n"))
+    assert s.status == 200
+    time.sleep(0.3)  # the stream is set up (no event of y may sneak in after this)
+    first = b.publish({"topic": x, "data": "x1"}).json()["id"]
+    e = s.next_event()
+    assert e["data"] == "x1" and set(positions(e["id"])) == {0, 1}
+    assert positions(e["id"])[0] == tuple(int(v) for v in first.split("-"))
+    s.close()
+    ys = [b.publish({"topic": y, "data": f"y{i}"}).json()["id"] for i in range(3)]
+    r = a.subscribe(x, y, headers={**auth("n"), "Last-Event-ID": e["id"]})
+    assert [x_["data"] for x_ in r.events(3)] == ["y0", "y1", "y2"]
+    assert_no_more_events(r)
+    r.close()
+    assert len(ys) == 3
+
+
+def test_ids_that_say_nothing_of_a_shard_get_history_lost(make_shards):
     c = make_shards(k=2, n=1)
     s = c.servers[0]
-    x, y = topic_on(0, 2), topic_on(1, 2)
-    for topics in ((x, y), ("*",), (x, f"{y}/*")):
-        st = s.subscribe(*topics, headers=auth("u"))
-        assert st.status == 400, topics
-        body = st.body()
-        assert body["error"] == "bad_topic" and "shard" in body["message"], body
+    x, y = topic_on(0, 2, base="h"), topic_on(1, 2, base="h")
+    plain = s.publish({"topic": x, "data": "x0"}).json()["id"]
+    # A plain id (from a stream on one shard, or the single-node version) on a stream over
+    # two shards: it cannot say where the other shard stood.
+    for sent in (plain, f"0:{plain}", "garbage"):
+        st = s.subscribe(x, y, headers={**auth("h"), "Last-Event-ID": sent})
+        first = st.next_event()
+        assert first["event"] == "ssecast.history-lost", (sent, first)
+        assert json.loads(first["data"]) == {"lastEventId": sent}
+        assert_no_more_events(st, wait=0.3)
+        ok = s.publish({"topic": y, "data": "after"})
+        e = st.next_event()
+        assert e["data"] == "after" and set(positions(e["id"])) == {0, 1}, e
         st.close()
-    # Topics of one shard together are fine, exact and prefix alike.
-    st = s.subscribe(x, f"{x}/*", headers=auth("u"))
+        assert ok.status_code == 200
+    # A composite id on a stream of one shard: that shard's position, exactly.
+    st = s.subscribe(x, headers=auth("h"))
     assert st.status == 200
+    time.sleep(0.2)
+    later = s.publish({"topic": x, "data": "x1"}).json()["id"]
+    e = st.next_event()
+    assert e["id"] == later  # a stream on one shard keeps plain ids
     st.close()
+    st = s.subscribe(x, headers={**auth("h"), "Last-Event-ID": f"0:{plain},1:1-0"})
+    assert [e["data"] for e in st.events(1)] == ["x1"]
+    assert_no_more_events(st)
+    st.close()
+
+
+def test_every_topic_stream_reads_all_shards_and_an_event_on_two_shards_once(make_shards):
+    c = make_shards(k=3, n=2)
+    a, b = c.servers
+    s = a.subscribe("*", headers=auth("all"))
+    assert s.status == 200
+    time.sleep(0.3)
+    names = spread(3, 1, "w")
+    for t in names:
+        assert b.publish({"topic": t, "data": t}).status_code == 200
+    got = s.events(3)
+    assert [e["data"] for e in got] == names
+    assert set(positions(got[-1]["id"])) == {0, 1, 2}
+    both = b.publish({"topics": [names[2], names[0]], "data": "both"}).json()["id"]
+    e = s.next_event()
+    assert e["data"] == "both"
+    assert_no_more_events(s)
+    s.close()
+    # On resume from before it, the two stored copies still make one event.
+    r = b.subscribe("*", headers={**auth("all"), "Last-Event-ID": got[-1]["id"]})
+    assert [x["data"] for x in r.events(1)] == ["both"]
+    assert_no_more_events(r)
+    r.close()
+    assert both
 
 
 def test_a_resume_on_another_instance_gets_exactly_what_it_missed(make_shards):
@@ -241,6 +386,9 @@ def test_chaos_kill_instances_and_a_shard_under_publishing_loses_nothing(make_sh
     topics = [topic_on(0, 2, base="chaos"), topic_on(1, 2, base="chaos")]
     pubs = [Publisher(servers, topic=t) for t in topics]
     subs = [Subscriber(n, servers, topic=topics[n % 2]) for n in range(4)]
+    # Streams over both shards resume with composite ids across the same kills.
+    both = f"{topics[0]}&topic={topics[1]}"
+    subs += [Subscriber(n, servers, topic=both) for n in range(4, 7)]
     try:
         for s in subs:
             s.start()
@@ -284,13 +432,31 @@ def test_chaos_kill_instances_and_a_shard_under_publishing_loses_nothing(make_sh
             p.join(timeout=10)
     # every subscriber catches up with everything acknowledged on its topic
     last = {t: p.acked[-1][1] for t, p in zip(topics, pubs)}
-    wait_until(lambda: all(s.last_id == last[s.topic] for s in subs), timeout=20,
-               what="subscribers caught up")
+    want_seqs = {t: [seq for seq, _, _ in p.acked] for t, p in zip(topics, pubs)}
+
+    def caught_up(s):
+        if s.topic in last:
+            return s.last_id == last[s.topic]
+        have = set(s.keyed)
+        return all((t, want_seqs[t][-1]) in have for t in topics)
+
+    wait_until(lambda: all(caught_up(s) for s in subs), timeout=20, what="subscribers caught up")
     for s in subs:
         s.stop_flag.set()
         s.disconnect()
         s.join(timeout=10)
     for s in subs:
+        if s.topic not in last:  # over both shards: each topic's events once, in order
+            assert not s.history_lost, (s.n, s.history_lost)
+            assert len(s.keyed) == len(set(s.keyed)), (s.n, "duplicates")
+            for t in topics:
+                got = [seq for topic, seq in s.keyed if topic == t]
+                missing = set(want_seqs[t]) - set(got)
+                assert not missing, (s.n, t, len(missing), sorted(missing)[:10])
+                assert got == sorted(got), (s.n, t, "out of order")
+            assert all("," in i for i, _ in s.events), (s.n, "a plain id on two shards")
+            assert s.connects > 1, (s.n, "never reconnected: the kills did not reach it")
+            continue
         pub = pubs[topics.index(s.topic)]
         want = [seq for seq, _, _ in pub.acked]
         got = [seq for _, seq in s.events if seq is not None]

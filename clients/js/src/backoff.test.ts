@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
 import { backoffCeiling, fullJitter, parseRetryAfter, reconnectDelay } from './backoff.js';
-import { compareEventIds, maxEventId } from './event-id.js';
+import { compareEventIds, maxEventId, parseEventId } from './event-id.js';
 
 describe('backoff', () => {
   it('grows exponentially and is capped', () => {
@@ -44,5 +44,15 @@ describe('event ids', () => {
     expect(compareEventIds('garbage', '1-0')).toBeLessThan(0);
     expect(maxEventId('1732900000000-9', '1732900000000-10')).toBe('1732900000000-10');
     expect(maxEventId(undefined, '1-0')).toBe('1-0');
+  });
+
+  it('order the composite ids of a stream over several shards as it sent them', () => {
+    // Each event moves one shard's position: 0:… then 1:… then 0:… again.
+    const sent: string[] = ['0:1732900000000-0,1:1732900000005-0', '0:1732900000000-0,1:1732900000005-1',
+      '0:1732900000002-0,1:1732900000005-1', '0:1732900000002-0,1:1732900000010-0'];
+    const shuffled = [2, 0, 3, 1].map((i) => sent[i]!);
+    expect(shuffled.sort(compareEventIds)).toEqual(sent);
+    expect(parseEventId('0:5-1,2:7-3')).toEqual([12, 4]);
+    for (const bad of ['0:5-1,', '0:5', 'x:5-1', '0:5-1;1:2-0']) expect(parseEventId(bad)).toBeNull();
   });
 });

@@ -1,12 +1,30 @@
 // SPDX-License-Identifier: MIT
 // Event ids are Redis-stream style `<ms>-<seq>`; order them numerically, never as strings
-// ("999-0" < "1000-0" although it sorts after it).
+// ("999-0" < "1000-0" although it sorts after it). A stream whose topics live on several
+// Redis shards gets composite ids, `<shard>:<ms>-<seq>` per shard joined by `,` (the
+// server's docs/redis.md §Shards): each event moves one shard's position forward, so the
+// sums of the positions order the ids of one stream as it sent them.
 
-/** Parsed id; `null` when the id is not `<ms>-<seq>` (or a bare integer). */
+const PLAIN = /^(\d+)(?:-(\d+))?$/;
+const ENTRY = /^\d+:(\d+)-(\d+)$/;
+
+/**
+ * Parsed id as `[ms, seq]`; for a composite id the sums over its shards. `null` when the
+ * id is neither form.
+ */
 export function parseEventId(id: string): readonly [number, number] | null {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(id);
-  if (!m) return null;
-  return [Number(m[1]), m[2] === undefined ? 0 : Number(m[2])];
+  const m = PLAIN.exec(id);
+  if (m) return [Number(m[1]), m[2] === undefined ? 0 : Number(m[2])];
+  if (!id.includes(':')) return null;
+  let ms = 0;
+  let seq = 0;
+  for (const entry of id.split(',')) {
+    const e = ENTRY.exec(entry);
+    if (!e) return null;
+    ms += Number(e[1]);
+    seq += Number(e[2]);
+  }
+  return [ms, seq];
 }
 
 /**
