@@ -204,6 +204,27 @@ def test_a_new_stream_over_shards_resumes_shards_it_never_heard_from(make_shards
     assert len(ys) == 3
 
 
+def test_a_shard_that_never_stored_an_event_resumes_without_history_lost(make_shards):
+    # A new cluster: shard 1 holds nothing yet when the stream starts (its position is taken
+    # before its data begins), then gets its first events while the client is away.
+    c = make_shards(k=2, n=1)
+    s = c.servers[0]
+    x, y = topic_on(0, 2, base="e"), topic_on(1, 2, base="e")
+    st = s.subscribe(x, y, headers=auth("e"))
+    assert st.status == 200
+    time.sleep(0.3)
+    assert s.publish({"topic": x, "data": "x1"}).status_code == 200
+    e = st.next_event()
+    assert e["data"] == "x1"
+    st.close()
+    for i in range(2):
+        assert s.publish({"topic": y, "data": f"y{i}"}).status_code == 200
+    r = s.subscribe(x, y, headers={**auth("e"), "Last-Event-ID": e["id"]})
+    assert [x_["data"] for x_ in r.events(2)] == ["y0", "y1"]
+    assert_no_more_events(r)
+    r.close()
+
+
 def test_ids_that_say_nothing_of_a_shard_get_history_lost(make_shards):
     c = make_shards(k=2, n=1)
     s = c.servers[0]

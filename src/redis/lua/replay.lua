@@ -25,7 +25,18 @@ local function less(a, b)
 end
 
 local prefix, after, reported = ARGV[1], ARGV[2], ARGV[7]
-local newest = redis.call('GET', KEYS[1]) or '0-0'
+local newest = redis.call('GET', KEYS[1])
+if not newest and not redis.call('GET', KEYS[2]) and less('0-0', after) then
+  -- Nothing was ever stored here, and the caller asks where this node stands (a stream over
+  -- several shards learns its start on each: docs/redis.md §Shards). Start this
+  -- incarnation of the data now, as upgrade.lua does, so that a resume from this position
+  -- after the first events are stored is not taken for one from before the data began.
+  local t = redis.call('TIME')
+  newest = string.format('%d-0', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+  redis.call('SET', KEYS[1], newest, 'NX')
+  redis.call('SET', KEYS[2], newest, 'NX')
+end
+newest = newest or '0-0'
 if less(newest, after) then
   -- Newer than anything assigned (SPEC §Publish: a client must never skip a new event
   -- because its id looks newer): history-lost, and the floor is the newest real id.
