@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Round trip: encode_event(id, type, data), then read the bytes back with a strict WHATWG
 // event-stream parser; exactly one event must come back, with the data intact (CRLF and CR
-// normalised to LF) and no field or event injected.
+// normalised to LF) and no field or event injected; composite ids round-trip.
 // @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
 #include "fuzz_split.hpp"
 #include "sse/encoder.hpp"
+#include "sse/shard_positions.hpp"
 
 #include <string>
 #include <vector>
@@ -138,6 +139,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (ssecast::sse::has_line_break(want_id) || ssecast::sse::has_line_break(want_type)) {
         fail("has_line_break disagrees with the encoder");
+    }
+    // A stream over several shards writes its own id line in place of this many bytes.
+    if (ssecast::sse::id_line_size(frame) != (parts[0].empty() ? 0 : 5 + want_id.size())) {
+        fail("id_line_size is not the id line");
+    }
+    // Composite ids (a Last-Event-ID from anyone): what parses writes back to itself.
+    if (const auto p = ssecast::sse::ShardPositions::parse(parts[0])) {
+        const auto again = ssecast::sse::ShardPositions::parse(p->str());
+        if (!again || again->str() != p->str() || p->str().find('\n') != std::string::npos) {
+            fail("composite id does not round-trip");
+        }
     }
     return 0;
 }

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from conftest import PUBLISH_KEY, RedisServer, Server, stop_all_clean, wait_until
+from conftest import RedisServer, Server, stop_all_clean, wait_until
 from redis_support import PREFIX, assert_no_more_events, auth, shard_of, topic_on
 from test_chaos import Publisher, Subscriber, all_ready, id_key
 
