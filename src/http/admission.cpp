@@ -7,6 +7,7 @@
 #include "http/routes.hpp"
 
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -129,6 +130,44 @@ net::awaitable<std::optional<Response>> identify(const Request& req, ServerConte
     co_return std::nullopt;
 }
 
+/// An id newer than anything assigned: replay answers it with the shard's newest id
+/// (history::Replay::next_after) and no events.
+constexpr sse::EventId kPastEverything{std::numeric_limits<std::int64_t>::max(), 0};
+
+/// A stream over several shards needs a position on each (docs/redis.md §Shards). Where
+/// its Last-Event-ID names none (a new stream, a plain id, a shard it did not read
+/// before), it starts at the shard's newest id, asked for *before* the watch: every event
+/// stored after that id is then either live after the watch or replayed, so none is lost
+/// between the response head and the first event. An error (that shard is down) → 503.
+net::awaitable<std::optional<Response>> start_positions(broker::Broker& broker,
+                                                        SubscribeRequest& sub) {
+    const auto shards = broker.shards_of(sub.patterns);
+    if (shards.size() < 2) {
+        co_return std::nullopt;
+    }
+    auto& positions = sub.resume_positions;
+    if (!positions) {
+        positions.emplace();
+    }
+    for (const auto shard : shards) {
+        if (positions->at(shard)) {
+            continue;
+        }
+        history::ReplayQuery q{kPastEverything, sub.patterns, 1, 1};
+        q.shard = shard;
+        auto page = co_await await_callback<result<history::Replay>>(
+            [&](auto done) { broker.replay(q, std::move(done)); });
+        if (!page) {
+            co_return error_reply(page.error() == errc::timeout ? errc::timeout
+                                                                : errc::backend_unavailable,
+                                  "A Redis shard of these topics is not reachable right now.");
+        }
+        positions->set(shard, page->next_after);
+        sub.positions_filled_in = sub.last_event_id.has_value();
+    }
+    co_return std::nullopt;
+}
+
 } // namespace
 
 net::awaitable<std::variant<AdmittedStream, Response>> admit_stream(const Request& req,
@@ -162,6 +201,12 @@ net::awaitable<std::variant<AdmittedStream, Response>> admit_stream(const Reques
         res.headers = std::move(a.headers);
         res.headers.emplace_back("Retry-After", "5");
         co_return res;
+    }
+    if (auto refused = co_await start_positions(ctx.broker, a.sub)) {
+        slot->release();
+        refused->headers = std::move(a.headers);
+        refused->headers.emplace_back("Retry-After", "2");
+        co_return std::move(*refused);
     }
     // SPEC §Resume: the live channel is confirmed before the stream answers and reads
     // history, so no event falls between replay and live (redis: this instance's Redis

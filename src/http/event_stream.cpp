@@ -23,7 +23,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <limits>
 #include <memory>
 
 namespace ssecast::http {
@@ -319,22 +318,17 @@ namespace {
 /// Where a resume stands on one shard's history.
 struct ShardCursor {
     history::ReplayQuery q; ///< q.shard; q.after: where its next page starts
-    bool known = true;      ///< false: the id says nothing about this shard
     bool caught_up = false; ///< a page read that began at `caught_up_at` reached the end
     std::uint64_t caught_up_at = 0;
 };
-
-/// An id newer than anything assigned: replay answers it with the shard's newest id
-/// (history::Replay::next_after), which is where a shard without a position starts.
-constexpr sse::EventId kPastEverything{std::numeric_limits<std::int64_t>::max(), 0};
 
 /// SPEC §Resume, paged (#12): reads history a page at a time, each page only once the queue
 /// has drained to a quarter of limits.max_queue_bytes (backpressure from the socket), so a
 /// backlog of any length that history still holds goes out while queue + held live events
 /// stay within max_queue_bytes. A stream over several shards pages through each shard's
-/// history from its own position (one page budget shared by all); a shard the id says
-/// nothing about (or every shard, for a new stream) starts at its newest id. The first
-/// page of every shard is read before anything is queued, so history-lost comes first.
+/// history from its own position (one page budget shared by all; admission gave it a
+/// position on every shard: start_positions). The first page of every shard is read
+/// before anything is queued, so history-lost comes first.
 /// Ends the handoff once, for every shard, a page read that began after the last
 /// held-event drop reached the end of history. Closes the stream when history is
 /// unreadable (the client resumes later from the same id) or moved past the replay (it
@@ -347,25 +341,26 @@ net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req
     const std::size_t page_bytes = std::max<std::size_t>(quarter / shards.size(), 1);
     std::vector<ShardCursor> cursors;
     for (const auto shard : shards) {
-        ShardCursor c{{{}, sub.patterns(), kReplayPageScan, page_bytes}};
-        c.q.shard = shard;
         std::optional<sse::EventId> at;
         if (req.resume_positions) {
             at = req.resume_positions->at(shard);
         } else if (shards.size() == 1) {
             at = req.resume_from;
         }
-        c.known = at.has_value();
-        c.q.after = at.value_or(kPastEverything);
+        if (!at && shards.size() == 1) { // the id is no position on the stream's shard
+            sub.push_control(history_lost_event(*req.last_event_id));
+            sub.finish_handoff(); // nothing to read: every held live event is new to it
+            co_return;
+        }
+        if (!at) { // admission gives every shard a position: not reached
+            sub.close(errc::backend_unavailable);
+            co_return;
+        }
+        ShardCursor c{{*at, sub.patterns(), kReplayPageScan, page_bytes}};
+        c.q.shard = shard;
         cursors.push_back(std::move(c));
     }
-    bool lost = req.last_event_id &&
-                std::any_of(cursors.begin(), cursors.end(), [](const auto& c) { return !c.known; });
-    if (shards.size() == 1 && !cursors.front().known) {
-        sub.push_control(history_lost_event(*req.last_event_id));
-        sub.finish_handoff(); // nothing to read: every held live event is new to it
-        co_return;
-    }
+    bool lost = req.positions_filled_in;
     if (shards.size() > 1) {
         st.own_ids = std::make_unique<OwnIds>();
     }
@@ -402,17 +397,14 @@ net::awaitable<void> replay_backlog(StreamState& st, const SubscribeRequest& req
             unreadable(page);
             co_return;
         }
-        if (!c.known) {
-            page->events.clear(); // only where the shard stands now
-            page->more = false;
-        } else if (page->lost) {
+        if (page->lost) {
             lost = true;
             // Per-topic history: a later page may still start below this gap (another
             // topic's events come first); that is this loss again, not a new one.
             c.q.lost_reported_through = page->lost_through;
         }
         if (st.own_ids) {
-            st.own_ids->written.set(c.q.shard, c.known ? c.q.after : page->next_after);
+            st.own_ids->written.set(c.q.shard, c.q.after);
         }
         first_pages.push_back(std::move(*page));
     }

@@ -23,8 +23,13 @@ struct SubscribeRequest {
     /// Parsed plain form ("<ms>-<seq>"); nullopt with last_event_id set = not plain.
     std::optional<sse::EventId> resume_from;
     /// Parsed composite form of a stream over several shards (sse/shard_positions.hpp);
-    /// neither form = unknown id → history-lost.
+    /// neither form = unknown id → history-lost. For a stream over several shards admission
+    /// completes it before the watch: every shard the id names no position on starts at
+    /// its newest id (start_positions in admission.cpp).
     std::optional<sse::ShardPositions> resume_positions;
+    /// Admission had to fill in some shard's position although a Last-Event-ID was sent:
+    /// the stream is told history-lost first.
+    bool positions_filled_in = false;
 };
 
 /// 401 bad/missing token (errc::unknown_key for a JWT whose kid no key set has), 400
