@@ -42,6 +42,13 @@ class Shards:
             wait_until(lambda: requests.get(s.url + "/readyz", timeout=1).status_code == 200,
                        timeout=timeout, what=f"{s.url} ready")
 
+    def kill_shard(self, i, server, topic):
+        """kill -9 of shard i, then wait until `server` answers 503 for `topic` on it."""
+        self.redis[i].proc.kill()
+        self.redis[i].proc.wait(timeout=5)
+        wait_until(lambda: server.publish({"topic": topic, "data": "refused"}).status_code == 503,
+                   timeout=10, what="publishes to the down shard refused")
+
     def stop(self):
         try:
             stop_all_clean(self.servers)
@@ -309,10 +316,7 @@ def test_one_shard_down_fails_only_its_topics_and_they_resume_when_it_returns(ma
     s_down = a.subscribe(down, headers=auth("d"))
     before = b.publish({"topic": down, "data": "before"}).json()["id"]
     assert s_down.next_event()["id"] == before
-    c.redis[1].proc.kill()
-    c.redis[1].proc.wait(timeout=5)
-    wait_until(lambda: b.publish({"topic": down, "data": "refused"}).status_code == 503,
-               timeout=10, what="publishes to the down shard refused")
+    c.kill_shard(1, b, down)
     # Every other topic is served as usual, and the instance stays ready.
     ok = b.publish({"topic": up, "data": "still"})
     assert ok.status_code == 200, ok.text
@@ -351,10 +355,7 @@ def test_a_stream_over_two_shards_rides_out_one_of_them_down(make_shards):
     time.sleep(0.3)
     assert b.publish({"topic": down, "data": "d0"}).status_code == 200
     assert s.next_event()["data"] == "d0"
-    c.redis[1].proc.kill()
-    c.redis[1].proc.wait(timeout=5)
-    wait_until(lambda: b.publish({"topic": down, "data": "refused"}).status_code == 503,
-               timeout=10, what="publishes to the down shard refused")
+    c.kill_shard(1, b, down)
     # The other shard's events go on reaching the stream, with ids on both shards.
     ok = b.publish({"topic": up, "data": "u0"})
     assert ok.status_code == 200, ok.text
