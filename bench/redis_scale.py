@@ -6,7 +6,8 @@
 #              memory-mode ssecast; same load tool (ssecast-bench: unpaced, 8 keep-alive
 #              publishers spread over the instances, subscribers spread over them); Redis
 #              CPU per event (INFO cpu) and the CPU of a 4th instance with no client.
-#  topics      Redis CPU per event with 2,000 topics, each at history.max_events.
+#  topics      Redis CPU per event with 2,000 topics, each at history.max_events, from 8
+#              publishers; topics64 the same from 64 (more events per group commit).
 #  latency     2,000 subscribers x 20 events/s: memory mode vs two redis-mode instances
 #              (publish on one, every subscriber on the other).
 #  replicas    what redis.min_replicas = 1 costs (issue #15): a master with one replica,
@@ -16,7 +17,7 @@
 #              events keep coming; all reconnect at once to another instance with
 #              Last-Event-ID. Time until all are answered and caught up, Redis CPU, loss.
 # With build/redis-floor/ssecast (bench/redis_floor.sh: a publish script that stores
-# nothing), throughput and topics also run that floor build on the same load, so the
+# nothing), throughput and topics[64] also run that floor build on the same load, so the
 # figures can be read against what the redis-mode path costs without any history.
 # Prints one JSON line per run and a markdown summary (for docs/performance.md).
 # Usage: bench/redis_scale.py [--quick] [--only NAME[,NAME]] [--bench PATH] [--floor PATH]
@@ -242,7 +243,7 @@ def throughput(bench, quick, conns, floor):
     return rows
 
 
-def topics_cost(bench, quick, label="topics/ssecast-redis3"):
+def topics_cost(bench, quick, conns, label="topics/ssecast-redis3"):
     topics, events = 2000, 5000 if quick else 20000
     redis = RedisServer().start()
     servers = ssecast_instances(redis, 3, {"SSECAST_HISTORY_MAX_EVENTS": "5",
@@ -263,7 +264,7 @@ def topics_cost(bench, quick, label="topics/ssecast-redis3"):
     marker.start()
     r = run_bench(bench, label, [
         "--subs", "2000", "--topics", str(topics), "--events", str(events), "--rate", "0",
-        "--bytes", "256", "--pub-conns", "8", "--duration", "120", "--drain", "5"] +
+        "--bytes", "256", "--pub-conns", str(conns), "--duration", "120", "--drain", "5"] +
         ssecast_urls(servers) + ["--server-pid", ",".join(str(s.proc.pid) for s in servers)])
     rc1 = redis_cpu(redis)
     marker.join()
@@ -483,7 +484,8 @@ def storm(quick):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="throughput,throughput64,topics,replicas,latency,storm")
+    ap.add_argument("--only",
+                    default="throughput,throughput64,topics,topics64,replicas,latency,storm")
     ap.add_argument("--bench", default=os.path.join(HERE, "..", "build", "release", "bench",
                                                     "ssecast-bench"))
     ap.add_argument("--floor", default=FLOOR, help="floor build (bench/redis_floor.sh)")
@@ -506,16 +508,19 @@ def main():
                       f" | {'' if rcpu is None else f'{rcpu * 1e6:.1f}'}"
                       f" | {'' if bcpu is None else f'{bcpu * 1e6:.2f}'} |")
         md.append("")
-    if "topics" in only:
-        runs = [("ssecast", topics_cost(a.bench, a.quick))]
+    for name, conns in (("topics", 8), ("topics64", 64)):
+        if name not in only:
+            continue
+        runs = [("ssecast", topics_cost(a.bench, a.quick, conns, f"{name}/ssecast-redis3"))]
         if floor:
             with ssecast_binary(floor):
                 runs.append(("floor: ssecast storing nothing",
-                             topics_cost(a.bench, a.quick, "topics/floor-redis3")))
-        for name, (r, rcpu) in runs:
+                             topics_cost(a.bench, a.quick, conns, f"{name}/floor-redis3")))
+        for system, (r, rcpu) in runs:
             eps = r.get("published", 0) / max(r.get("publish_s", 1e-9), 1e-9)
-            md += [f"2,000 topics at history.max_events, {name}: {eps:,.0f} events/s, lost "
-                   f"{r.get('lost')}, Redis CPU {rcpu * 1e6:.1f} µs per event.", ""]
+            md += [f"2,000 topics at history.max_events, {conns} publisher connections, "
+                   f"{system}: {eps:,.0f} events/s, lost {r.get('lost')}, Redis CPU "
+                   f"{rcpu * 1e6:.1f} µs per event.", ""]
     if "replicas" in only:
         rows = replicas_cost(a.bench, a.quick)
         md += ["| redis.min_replicas | events/s published | lost | publish RTT p50, µs | "
