@@ -3,7 +3,7 @@
 #include "publish/publish_body.hpp"
 
 #include "hub/topic.hpp"
-#include "publish/exact_numbers.hpp"
+#include "publish/lossless_json.hpp"
 #include "sse/encoder.hpp"
 
 #include <boost/json/parse.hpp>
@@ -37,29 +37,8 @@ std::optional<Refusal> read_string_list(const json::value& v, std::string_view f
     return std::nullopt;
 }
 
-/// True when `v` holds a double anywhere (only doubles can lose their value).
-bool has_double(const json::value& v) {
-    if (v.is_double()) {
-        return true;
-    }
-    if (v.is_array()) {
-        for (const auto& e : v.get_array()) {
-            if (has_double(e)) {
-                return true;
-            }
-        }
-    } else if (v.is_object()) {
-        for (const auto& kv : v.get_object()) {
-            if (has_double(kv.value())) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
 std::optional<Refusal> parse_one(const json::value& v, std::string_view where, const Limits& limits,
-                                 hub::EventDraft& draft, bool& doubles) {
+                                 hub::EventDraft& draft) {
     if (!v.is_object()) {
         return refuse(errc::bad_request,
                       fmt::format("{}: expected an object",
@@ -92,7 +71,6 @@ std::optional<Refusal> parse_one(const json::value& v, std::string_view where, c
         } else if (key == "data") {
             draft.data =
                 value.is_string() ? std::string(value.as_string()) : json::serialize(value);
-            doubles = doubles || has_double(value);
         } else if (key == "users") {
             if (auto f = read_string_list(value, field, draft.users)) {
                 return f;
@@ -123,6 +101,20 @@ std::optional<Refusal> parse_one(const json::value& v, std::string_view where, c
     return std::nullopt;
 }
 
+std::string lossy_message(const LossyPart& lost) {
+    const std::string event = lost.element ? fmt::format("[{}]", *lost.element) : "";
+    if (lost.kind == LossyPart::Kind::inexact_number) {
+        return fmt::format("{}{}data: the number {} cannot be passed on exactly (out of range, or "
+                           "more digits than a double keeps); send it as a JSON string",
+                           event, event.empty() ? "" : ".", lost.text);
+    }
+    const std::string where = lost.in_data ? (event.empty() ? "data" : event + ".data")
+                                           : (event.empty() ? "body" : event);
+    return fmt::format("{}: the key \"{}\" appears twice in one object (only one value would be "
+                       "passed on); JSON keys must be unique",
+                       where, lost.text);
+}
+
 } // namespace
 
 bool is_valid_type(std::string_view type) noexcept {
@@ -141,7 +133,6 @@ std::optional<Refusal> parse_body(std::string_view text, const Limits& limits, B
     if (ec) {
         return refuse(errc::bad_json, fmt::format("invalid JSON: {}", ec.message()));
     }
-    bool doubles = false;
     if (root.is_array()) {
         const auto& arr = root.as_array();
         if (arr.empty() || arr.size() > kMaxEventsPerBody) {
@@ -151,29 +142,21 @@ std::optional<Refusal> parse_body(std::string_view text, const Limits& limits, B
         out.array = true;
         out.drafts.assign(arr.size(), hub::EventDraft{});
         for (std::size_t i = 0; i < arr.size(); ++i) {
-            if (auto f =
-                    parse_one(arr[i], fmt::format("[{}].", i), limits, out.drafts[i], doubles)) {
+            if (auto f = parse_one(arr[i], fmt::format("[{}].", i), limits, out.drafts[i])) {
                 return f;
             }
         }
     } else {
         out.array = false;
         out.drafts.assign(1, hub::EventDraft{});
-        if (auto f = parse_one(root, "", limits, out.drafts[0], doubles)) {
+        if (auto f = parse_one(root, "", limits, out.drafts[0])) {
             return f;
         }
     }
-    // Only `data` may hold numbers once the fields are checked, so an inexact one is there.
-    if (doubles) {
-        if (auto bad = find_inexact_number(text)) {
-            const std::string where =
-                bad->element ? fmt::format("[{}].data", *bad->element) : std::string("data");
-            return refuse(errc::bad_request,
-                          fmt::format("{}: the number {} cannot be passed on exactly (out of "
-                                      "range, or more digits than a double keeps); send it as "
-                                      "a JSON string",
-                                      where, bad->text));
-        }
+    // What the DOM changed without a word: checked on the text, once the fields are valid
+    // (so a number is in `data`, and a key either there or of the event object itself).
+    if (auto lost = find_lossy_part(text)) {
+        return refuse(errc::bad_request, lossy_message(*lost));
     }
     return std::nullopt;
 }

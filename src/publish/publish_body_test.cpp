@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The publish body validator: what it accepts, what it refuses and how it names the field.
-#include "publish/exact_numbers.hpp"
+#include "publish/lossless_json.hpp"
 #include "publish/publish_body.hpp"
 
 #include <gtest/gtest.h>
@@ -116,8 +116,39 @@ TEST(ExactNumbers, SameDecimal) {
     EXPECT_FALSE(same_decimal("1e400", "Infinity"));
     EXPECT_FALSE(same_decimal("-1", "1E0"));
     EXPECT_FALSE(same_decimal("1e99999999999999999999999", "1E0"));
-    EXPECT_FALSE(find_inexact_number(R"({"a":[1,2.5,"1e400"]})"));
-    EXPECT_EQ(find_inexact_number(R"([0, {"a":1e400}])")->element, 1u);
+    EXPECT_FALSE(find_lossy_part(R"({"a":[1,2.5,"1e400"]})"));
+    EXPECT_EQ(find_lossy_part(R"([0, {"a":1e400}])")->element, 1u);
+}
+
+TEST(PublishBody, AKeyWrittenTwiceIsRefusedNotHalfDropped) {
+    // Found by fuzz_publish_body: the DOM kept the second "data", so the first (with a
+    // number a double cannot carry) vanished and the body was accepted.
+    Body b;
+    auto r = parse_body(R"({"topic":"a","data":[1e83],"data":2})", {}, b);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->code, errc::bad_request);
+    EXPECT_TRUE(r->message.starts_with(R"(body: the key "data" appears twice in one object )"))
+        << r->message;
+    r = parse_body(R"([{"topic":"a"},{"topic":"a","data":{"x":{"k":1,"j":2,"k":3}}}])", {}, b);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->message.starts_with(R"([1].data: the key "k" appears twice in one obj)"))
+        << r->message;
+    r = parse_body(R"([{"topic":"a","type":"t","type":"u"}])", {}, b);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->message.starts_with(R"([0]: the key "type" appea)")) << r->message;
+    // The same key in sibling or nested objects is not a duplicate; escapes are resolved.
+    EXPECT_FALSE(parse_body(R"({"topic":"a","data":[{"k":1},{"k":2,"n":{"k":3}}]})", {}, b));
+    r = parse_body(R"({"topic":"a","data":{"k":1,"\u006b":2}})", {}, b);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->message.starts_with(R"(data: the key "k" app)")) << r->message;
+}
+
+TEST(LosslessJson, QuotesALongKeyCutOnACharacterBoundary) {
+    const std::string key = std::string(39, 'a') + "\u00e9"; // 'é' is bytes 40-41
+    const auto lost = find_lossy_part(R"({"data":{")" + key + R"(":1,")" + key + R"(":2}})");
+    ASSERT_TRUE(lost);
+    EXPECT_EQ(lost->kind, LossyPart::Kind::duplicate_key);
+    EXPECT_EQ(lost->text, std::string(39, 'a'));
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string_view>
 #include <vector>
 
@@ -31,7 +32,9 @@ inline std::vector<std::string_view> split(const std::uint8_t* data, std::size_t
 
 /// Aborts with a message: libFuzzer reports it as a crash and saves the input.
 [[noreturn]] inline void fail(const char* what) {
-    __builtin_printf("property violated: %s\n", what);
+    // stderr, unbuffered: a message left in stdout's buffer is lost with the trap (a CI log
+    // once showed only "deadly signal").
+    std::fprintf(stderr, "property violated: %s\n", what);
     __builtin_trap();
 }
 

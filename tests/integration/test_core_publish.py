@@ -100,3 +100,25 @@ def test_numbers_that_json_cannot_carry_exactly_are_refused(server):
     assert server.publish(None, raw='{"topic": "t", "data": %s}' % exact).status_code == 200
     assert json.loads(s.next_event()["data"]) == json.loads(exact)
     s.close()
+
+
+def test_a_key_written_twice_is_refused_not_half_dropped(server):
+    """Found by fuzz_publish_body: of a key written twice in one object the JSON DOM kept
+    the last, so the first value vanished and the event was still answered 200. Such a body
+    is refused naming the key; the same key in sibling objects is fine."""
+    s = server.subscribe("dup")
+    cases = [
+        ('{"topic": "dup", "data": 1, "data": 2}', 'body: the key "data" appears twice'),
+        ('[{"topic": "dup"}, {"topic": "dup", "data": {"a": 1, "a": 2}}]',
+         '[1].data: the key "a" appears twice'),
+    ]
+    for raw, message in cases:
+        r = server.publish(None, raw=raw)
+        assert r.status_code == 400, raw
+        assert r.json()["error"] == "bad_request"
+        assert r.json()["message"].startswith(message), r.json()["message"]
+    siblings = '[{"a": 1}, {"a": 2}]'
+    assert server.publish(None, raw='{"topic": "dup", "data": %s}' % siblings).status_code == 200
+    # The refused bodies sent nothing: the first event the subscriber sees is the good one.
+    assert json.loads(s.next_event()["data"]) == json.loads(siblings)
+    s.close()

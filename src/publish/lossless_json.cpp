@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
-// A second, allocation-light pass over a body that holds doubles: Boost.JSON's DOM keeps no
-// number text, its SAX parser does, so the check compares the text with the double's form.
-#include "publish/exact_numbers.hpp"
+// A second pass over a publish body with Boost.JSON's SAX parser, which sees what its DOM
+// drops: the text of each number (compared with the double's form) and every key of an
+// object (a duplicate is kept once in the DOM).
+#include "publish/lossless_json.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 namespace ssecast::publish {
 
@@ -80,7 +83,19 @@ std::optional<Decimal> normalize(std::string_view s) {
     return d;
 }
 
-/// SAX handler: remembers the first inexact double and where it is, then stops the parse.
+/// `s` cut to at most kMaxQuoted bytes, never inside a UTF-8 sequence.
+std::string quoted_part(std::string_view s) {
+    if (s.size() <= kMaxQuoted) {
+        return std::string(s);
+    }
+    std::size_t cut = kMaxQuoted;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) {
+        --cut;
+    }
+    return std::string(s.substr(0, cut));
+}
+
+/// SAX handler: remembers the first lossy part and where it is, then stops the parse.
 class Scanner {
   public:
     static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
@@ -88,7 +103,7 @@ class Scanner {
     static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
     static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
 
-    std::optional<InexactNumber> found;
+    std::optional<LossyPart> found;
 
     bool on_document_begin(json::error_code&) { return true; }
     bool on_document_end(json::error_code&) { return true; }
@@ -105,12 +120,24 @@ class Scanner {
         return true;
     }
     bool on_object_begin(json::error_code&) {
+        // An event object is the root or an element of the root array; deeper is `data`.
+        const bool event_object = depth_ == 0 || (root_array_ && depth_ == 1);
         value_begins();
+        objects_.push_back(Object{keys_.size(), !event_object});
         ++depth_;
         return true;
     }
-    bool on_object_end(std::size_t, json::error_code&) {
+    bool on_object_end(std::size_t, json::error_code& ec) {
         --depth_;
+        const Object object = objects_.back();
+        objects_.pop_back();
+        // Sorting this object's keys (the last ones on keys_) finds a pair in O(k log k).
+        const auto first = keys_.begin() + static_cast<std::ptrdiff_t>(object.first_key);
+        std::sort(first, keys_.end());
+        if (const auto twice = std::adjacent_find(first, keys_.end()); twice != keys_.end()) {
+            return stop(LossyPart::Kind::duplicate_key, *twice, object.in_data, ec);
+        }
+        keys_.erase(first, keys_.end());
         return true;
     }
     bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
@@ -118,8 +145,16 @@ class Scanner {
         value_begins();
         return true;
     }
-    bool on_key_part(json::string_view, std::size_t, json::error_code&) { return true; }
-    bool on_key(json::string_view, std::size_t, json::error_code&) { return true; }
+    bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+        key_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_key(json::string_view s, std::size_t, json::error_code&) {
+        key_.append(s.data(), s.size());
+        keys_.push_back(std::move(key_));
+        key_.clear();
+        return true;
+    }
     bool on_number_part(json::string_view s, json::error_code&) {
         number_.append(s.data(), s.size());
         return true;
@@ -132,12 +167,7 @@ class Scanner {
         const bool exact =
             std::isfinite(d) && same_decimal(number_, json::serialize(json::value(d)));
         if (!exact) {
-            found = InexactNumber{number_.substr(0, kMaxQuoted), std::nullopt};
-            if (root_array_) {
-                found->element = element_ - 1;
-            }
-            ec = json::error::exception; // any code: it only stops the parse
-            return false;
+            return stop(LossyPart::Kind::inexact_number, number_, true, ec);
         }
         number_.clear();
         return true;
@@ -148,6 +178,20 @@ class Scanner {
     bool on_comment(json::string_view, json::error_code&) { return true; }
 
   private:
+    /// One open object: where its keys start on keys_, and whether it is inside `data`.
+    struct Object {
+        std::size_t first_key;
+        bool in_data;
+    };
+
+    bool stop(LossyPart::Kind kind, std::string_view text, bool in_data, json::error_code& ec) {
+        found = LossyPart{kind, quoted_part(text), std::nullopt, in_data};
+        if (root_array_) {
+            found->element = element_ - 1;
+        }
+        ec = json::error::exception; // any code: it only stops the parse
+        return false;
+    }
     bool scalar() {
         value_begins();
         number_.clear();
@@ -163,7 +207,10 @@ class Scanner {
     std::size_t depth_ = 0;
     bool root_array_ = false;
     std::size_t element_ = 0;
-    std::string number_; ///< the text of the number being read (it may come in parts)
+    std::string number_;            ///< the text of the number being read (it may come in parts)
+    std::string key_;               ///< the key being read (it may come in parts)
+    std::vector<std::string> keys_; ///< the keys of every open object, innermost last
+    std::vector<Object> objects_;   ///< the open objects, innermost last
 };
 
 } // namespace
@@ -180,7 +227,7 @@ bool same_decimal(std::string_view written, std::string_view shortest) {
     return a->negative == b->negative && a->digits == b->digits && a->exponent == b->exponent;
 }
 
-std::optional<InexactNumber> find_inexact_number(std::string_view text) {
+std::optional<LossyPart> find_lossy_part(std::string_view text) {
     json::basic_parser<Scanner> parser(json::parse_options{});
     json::error_code ec;
     parser.write_some(false, text.data(), text.size(), ec);
