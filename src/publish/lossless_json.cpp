@@ -105,6 +105,12 @@ class Scanner {
 
     std::optional<LossyPart> found;
 
+    Scanner() {
+        // Room for a typical event up front: a growing vector reallocates on each body.
+        keys_.reserve(16);
+        objects_.reserve(4);
+    }
+
     bool on_document_begin(json::error_code&) { return true; }
     bool on_document_end(json::error_code&) { return true; }
     bool on_array_begin(json::error_code&) {
